@@ -1,0 +1,35 @@
+# The two commands of the README: `make up` (set up + run everything) and `make test` (set up + test).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# torch is installed first, pinned, so no dependency pulls a multi-GB CUDA build.
+# Set TORCH_INDEX to a CPU wheel index where no local torch 2.13.0 wheel is at hand.
+TORCH_ARGS := torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+
+.PHONY: setup system up test eval bench clean
+
+setup: system $(STAMP)
+
+system:
+	@PYTHON=$(PYTHON) scripts/install-system.sh
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q $(TORCH_ARGS)
+	$(BIN)/pip install -q -e '.[all,test]'
+	touch $(STAMP)
+
+up: setup
+	$(BIN)/malgeul up
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+eval: setup
+	$(BIN)/malgeul eval faq && $(BIN)/malgeul eval ocr && $(BIN)/malgeul eval sql && \
+	$(BIN)/malgeul eval speech && $(BIN)/malgeul eval conversation
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,1 @@
+"""The small kit every Malgeul process shares: settings, logging, errors, health, metrics, model files."""

@@ -1,0 +1,150 @@
+"""The reverse proxy: streams requests to a service and its response back, with limits and timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+from prometheus_client import Counter, Histogram
+from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
+
+from common.errors import problem_response
+from common.logging import request_id_var
+from gateway.routing import SERVICE_TITLES, Route
+
+logger = logging.getLogger("malgeul.gateway.proxy")
+
+# Headers that describe one hop, not the message (RFC 9110 section 7.6.1), plus ones we set ourselves.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "x-request-id",
+    }
+)
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+UPSTREAM_REQUESTS = Counter(
+    "malgeul_gateway_upstream_requests_total", "Requests forwarded to a service", ["service", "outcome"]
+)
+UPSTREAM_SECONDS = Histogram(
+    "malgeul_gateway_upstream_seconds", "Time until a service's response headers arrived", ["service"]
+)
+
+
+class UploadTooLarge(Exception):
+    """The request body passed the configured limit while it was being streamed."""
+
+
+async def _limited(stream: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    received = 0
+    async for chunk in stream:
+        received += len(chunk)
+        if received > limit:
+            raise UploadTooLarge
+        yield chunk
+
+
+def _too_large(limit: int) -> Response:
+    return problem_response(413, f"The request body is larger than the limit of {limit // (1024 * 1024)} MB.")
+
+
+class Proxy:
+    """Forwards to the services with one pooled client; errors become problem+json naming the service."""
+
+    def __init__(self, service_urls: dict[str, str], connect_timeout: float, max_connections: int, max_upload: int):
+        self.service_urls = service_urls
+        self.max_upload = max_upload
+        self.connect_timeout = connect_timeout
+        self.client = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            timeout=httpx.Timeout(30.0, connect=connect_timeout),
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def _upstream_headers(self, request: Request, principal: str) -> list[tuple[str, str]]:
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        headers.append(("x-request-id", request_id_var.get() or ""))
+        client = request.client.host if request.client else ""
+        forwarded = request.headers.get("x-forwarded-for")
+        headers.append(("x-forwarded-for", f"{forwarded}, {client}" if forwarded else client))
+        headers.append(("x-malgeul-principal", principal))
+        return headers
+
+    async def forward(self, request: Request, route: Route, principal: str) -> Response:
+        service = route.service
+        title = SERVICE_TITLES.get(service, service)
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_upload:
+            UPSTREAM_REQUESTS.labels(service, "too_large").inc()
+            return _too_large(self.max_upload)
+
+        has_body = request.method not in _NO_BODY_METHODS or bool(declared and declared != "0")
+        upstream = self.client.build_request(
+            request.method,
+            self.service_urls[service] + request.url.path,
+            params=request.url.query.encode("latin-1") if request.url.query else None,
+            headers=self._upstream_headers(request, principal),
+            content=_limited(request.stream(), self.max_upload) if has_body else None,
+            timeout=httpx.Timeout(route.timeout, connect=self.connect_timeout),
+        )
+        started = time.perf_counter()
+        try:
+            response = await asyncio.wait_for(self.client.send(upstream, stream=True), timeout=route.timeout)
+        except UploadTooLarge:
+            UPSTREAM_REQUESTS.labels(service, "too_large").inc()
+            return _too_large(self.max_upload)
+        except ClientDisconnect:
+            UPSTREAM_REQUESTS.labels(service, "client_gone").inc()
+            return problem_response(400, "The client closed the connection before the request was complete.")
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                return self._unavailable(service, title, "did not accept a connection in time")
+            UPSTREAM_REQUESTS.labels(service, "timeout").inc()
+            logger.warning("service timed out", extra={"service": service, "timeout_s": route.timeout})
+            return problem_response(
+                504, f"The {title} service ({service}) did not answer within {route.timeout:g} s."
+            )
+        except httpx.TransportError as exc:
+            return self._unavailable(service, title, f"is unreachable ({type(exc).__name__})")
+        UPSTREAM_SECONDS.labels(service).observe(time.perf_counter() - started)
+        UPSTREAM_REQUESTS.labels(service, str(response.status_code)).inc()
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
+        return StreamingResponse(
+            self._relay(response, service),
+            status_code=response.status_code,
+            headers=headers,
+            background=BackgroundTask(response.aclose),
+        )
+
+    async def _relay(self, response: httpx.Response, service: str) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_raw():
+                yield chunk
+        except httpx.HTTPError as exc:
+            # Headers are already sent: all we can do is end the body early and say why in the log.
+            logger.warning("service response broke off", extra={"service": service, "error": type(exc).__name__})
+
+    def _unavailable(self, service: str, title: str, why: str) -> Response:
+        UPSTREAM_REQUESTS.labels(service, "unavailable").inc()
+        logger.warning("service unavailable", extra={"service": service, "why": why})
+        return problem_response(
+            503,
+            f"The {title} service ({service}) {why}; the other services keep working.",
+            headers={"Retry-After": "5"},
+        )

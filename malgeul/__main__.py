@@ -1,0 +1,3 @@
+from malgeul.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""`malgeul up`: every service and the gateway as local child processes, restarted when they crash.
+
+Children run in their own process groups so that Ctrl-C reaches the launcher alone, which then
+stops every child (SIGTERM, then SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import deque
+from dataclasses import dataclass, field
+
+from malgeul.registry import ProcessSpec
+
+GRACE_SECONDS = 10.0
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
+
+
+@dataclass
+class Child:
+    spec: ProcessSpec
+    url: str
+    process: subprocess.Popen[bytes] | None = None
+    restarts: deque[float] = field(default_factory=deque)
+    given_up: bool = False
+
+
+def _say(message: str) -> None:
+    print(f"[malgeul] {message}", flush=True)
+
+
+class Launcher:
+    """Starts, watches and stops the product's processes."""
+
+    def __init__(self, specs: list[ProcessSpec]) -> None:
+        self.children = []
+        for spec in specs:
+            settings = spec.load_settings()
+            self.children.append(Child(spec, f"http://{settings.host}:{settings.port}"))
+        self._stopping = False
+
+    def _start(self, child: Child) -> None:
+        child.process = subprocess.Popen(
+            [sys.executable, "-m", "malgeul", "serve", child.spec.name],
+            start_new_session=True,
+            env=os.environ.copy(),
+        )
+
+    def _stop_all(self) -> None:
+        running = [c.process for c in self.children if c.process and c.process.poll() is None]
+        for process in running:
+            os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS
+        for process in running:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def _restart_if_crashed(self, child: Child) -> None:
+        if child.given_up or child.process is None or child.process.poll() is None:
+            return
+        now = time.monotonic()
+        while child.restarts and now - child.restarts[0] > RESTART_WINDOW:
+            child.restarts.popleft()
+        if len(child.restarts) >= MAX_RESTARTS:
+            _say(f"{child.spec.name} crashed {MAX_RESTARTS} times within a minute; not restarting it")
+            child.given_up = True
+            return
+        _say(f"{child.spec.name} exited with code {child.process.returncode}; restarting")
+        child.restarts.append(now)
+        self._start(child)
+
+    def _wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self.children)
+        while pending and time.monotonic() < deadline and not self._stopping:
+            for child in list(pending):
+                try:
+                    with urllib.request.urlopen(child.url + "/healthz", timeout=1) as response:
+                        if response.status == 200:
+                            pending.remove(child)
+                except OSError:
+                    pass
+            time.sleep(0.3)
+        for child in pending:
+            _say(f"{child.spec.name} did not answer /healthz at {child.url} in {timeout:.0f} s")
+
+    def run(self) -> int:
+        def on_signal(signum: int, _frame: object) -> None:
+            self._stopping = True
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        for child in self.children:
+            self._start(child)
+        self._wait_healthy()
+        if not self._stopping:
+            for child in self.children:
+                _say(f"{child.spec.name:8s} {child.url}")
+            gateway = self.children[-1].url
+            _say(f"open {gateway}/ for the demo pages, {gateway}/docs for the API; Ctrl-C stops everything")
+        try:
+            while not self._stopping:
+                for child in self.children:
+                    self._restart_if_crashed(child)
+                time.sleep(0.5)
+        finally:
+            _say("stopping")
+            self._stop_all()
+        return 0

@@ -1,0 +1,49 @@
+"""Request and response models of `/v1/faq` (see docs/API.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class FaqEntry(BaseModel):
+    """One FAQ entry: a question, its answer, and other ways people ask it."""
+
+    id: str = Field(min_length=1, max_length=200)
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(min_length=1, max_length=20000)
+    alt_questions: list[str] = Field(default_factory=list, max_length=100)
+    lang: Literal["ko", "en"] | None = None
+
+
+class CollectionUpload(BaseModel):
+    """A whole collection; it replaces the previous version atomically."""
+
+    entries: list[FaqEntry] = Field(min_length=1)
+
+
+class CollectionInfo(BaseModel):
+    collection: str
+    entries: int
+    version: str
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    top_k: int = Field(default=3, ge=1, le=20)
+
+
+class Candidate(BaseModel):
+    id: str
+    question: str
+    answer: str
+    score: float
+
+
+class AskResponse(BaseModel):
+    """The best answer, or null with ``abstained`` when the collection does not cover the question."""
+
+    answer: Candidate | None
+    candidates: list[Candidate]
+    abstained: bool
