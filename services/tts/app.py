@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from common.errors import ProblemError, problem_responses
 from common.health import Readiness
 from common.service import create_service_app
+from services.tts.conversation.routes import router as conversation_router
 
 readiness = Readiness("engine")
 readiness.set("engine", "ready")
@@ -29,19 +30,7 @@ async def post_v1_audio_transcriptions() -> None:
     raise ProblemError(501, _NOT_BUILT)
 
 
-@router.get("/v1/conversation/topics", include_in_schema=False)
-async def get_v1_conversation_topics() -> None:
-    raise ProblemError(501, _NOT_BUILT)
 
 
-@router.post("/v1/conversation/sessions", include_in_schema=False)
-async def post_v1_conversation_sessions() -> None:
-    raise ProblemError(501, _NOT_BUILT)
 
-
-@router.post("/v1/conversation/sessions/{session_id}/turns", include_in_schema=False)
-async def post_v1_conversation_sessions_session_id_turns() -> None:
-    raise ProblemError(501, _NOT_BUILT)
-
-
-app = create_service_app(name="tts", title="Malgeul speech service", description="speech service.", readiness=readiness, routers=[router])
+app = create_service_app(name="tts", title="Malgeul speech service", description="speech service.", readiness=readiness, routers=[router, conversation_router])

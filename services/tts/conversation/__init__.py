@@ -1,0 +1,1 @@
+"""English conversation practice: role-play scenes by topic, with feedback."""
