@@ -34,6 +34,8 @@ HOP_BY_HOP = frozenset(
         "x-request-id",
     }
 )
+# The API key stays at the gateway: services never see it, so it cannot end up in their logs.
+_REQUEST_DROP = HOP_BY_HOP | {"authorization"}
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 UPSTREAM_REQUESTS = Counter(
@@ -78,7 +80,7 @@ class Proxy:
         await self.client.aclose()
 
     def _upstream_headers(self, request: Request, principal: str) -> list[tuple[str, str]]:
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _REQUEST_DROP]
         headers.append(("x-request-id", request_id_var.get() or ""))
         client = request.client.host if request.client else ""
         forwarded = request.headers.get("x-forwarded-for")

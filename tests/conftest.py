@@ -38,11 +38,16 @@ def launch_service(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path
     log_dir.mkdir(exist_ok=True)
 
     def launch(
-        name: str, env: dict[str, str] | None = None, *, ready: bool = False, wait: float = 120.0
+        name: str,
+        env: dict[str, str] | None = None,
+        *,
+        ready: bool = False,
+        wait: float = 120.0,
+        asgi_app: str | None = None,
     ) -> ServiceProcess:
         env = dict(env or {})
         env.setdefault("MALGEUL_VAR_DIR", str(tmp_path_factory.mktemp(f"var-{name}")))
-        process = ServiceProcess(name, env, log_dir)
+        process = ServiceProcess(name, env, log_dir, asgi_app=asgi_app)
         started.append(process)
         return process.start(wait=wait, ready=ready)
 

@@ -22,10 +22,13 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """One `malgeul serve NAME` process on a free port, with its output in a log file."""
+    """One `malgeul serve NAME` process (or an ASGI app given as ``module:attr``) on a free port."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, name: str, env: dict[str, str], log_dir: Path, port: int | None = None, asgi_app: str | None = None
+    ) -> None:
         self.name = name
+        self.asgi_app = asgi_app
         self.port = port or free_port()
         self.env = {**os.environ, **env}
         self.log_path = log_dir / f"{name}-{self.port}.log"
@@ -37,8 +40,12 @@ class ServiceProcess:
 
     def start(self, wait: float = 120.0, ready: bool = False) -> ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it open
+        if self.asgi_app:
+            command = [sys.executable, "-m", "uvicorn", self.asgi_app, "--port", str(self.port), "--no-access-log"]
+        else:
+            command = [sys.executable, "-m", "malgeul", "serve", self.name, "--port", str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "malgeul", "serve", self.name, "--port", str(self.port)],
+            command,
             cwd=REPO_ROOT,
             env=self.env,
             stdout=log,

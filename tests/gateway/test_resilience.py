@@ -1,0 +1,51 @@
+"""A dead service gets a quick 503 naming it while the others keep answering; it recovers on restart."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.conftest import LaunchService
+from tests.gateway.conftest import gateway_env
+from tests.processes import ServiceProcess
+
+
+def test_killed_service_gives_503_then_recovers(
+    launch_service: LaunchService, backends: dict[str, ServiceProcess]
+) -> None:
+    ocr = launch_service("ocr")  # the real OCR service process
+    gateway = launch_service("gateway", gateway_env(backends, MALGEUL_GATEWAY_OCR_URL=ocr.url))
+    assert httpx.get(gateway.url + "/v1/matches").status_code != 503
+
+    ocr.kill()
+    started = time.monotonic()
+    down = httpx.get(gateway.url + "/v1/matches", timeout=5)
+    assert time.monotonic() - started < 1.0
+    assert down.status_code == 503
+    assert down.headers["content-type"] == "application/problem+json"
+    assert "ocr" in down.json()["detail"]
+    assert httpx.get(gateway.url + "/v1/faq/collections").status_code == 200  # the others keep working
+    readiness = httpx.get(gateway.url + "/readyz").json()
+    assert readiness["services"]["ocr"] == "down"
+
+    ocr.start()
+    deadline = time.monotonic() + 5
+    status = 503
+    while time.monotonic() < deadline and status == 503:
+        status = httpx.get(gateway.url + "/v1/matches").status_code
+        time.sleep(0.1)
+    assert status != 503
+
+
+def test_unreachable_service_does_not_slow_the_others(
+    launch_service: LaunchService, backends: dict[str, ServiceProcess], unused_url: str
+) -> None:
+    gateway = launch_service("gateway", gateway_env(backends, MALGEUL_GATEWAY_TTS_URL=unused_url))
+    response = httpx.post(gateway.url + "/v1/audio/speech", json={"input": "hi", "voice": "en"})
+    assert response.status_code == 503
+    assert "speech" in response.json()["detail"] and "tts" in response.json()["detail"]
+    started = time.monotonic()
+    for _ in range(20):
+        assert httpx.get(gateway.url + "/v1/sql/databases").status_code == 200
+    assert time.monotonic() - started < 2.0
