@@ -1,0 +1,193 @@
+"""Audio in and out: decode any upload (wav, flac, mp3, ogg/opus, webm...) with PyAV, resample with scipy,
+encode wav/flac/mp3/pcm, and find speech with WebRTC's voice activity detector."""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+from collections.abc import Iterator
+from math import gcd
+
+import av
+import numpy as np
+import soundfile as sf
+import webrtcvad
+from scipy.signal import resample_poly
+
+logger = logging.getLogger("malgeul.tts.audio")
+
+STT_RATE = 16000
+
+
+class AudioInputError(ValueError):
+    """An upload that is not usable audio; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    """Polyphase resampling (scipy), exact for any pair of integer rates."""
+    if source_rate == target_rate or len(samples) == 0:
+        return samples.astype(np.float32, copy=False)
+    common = gcd(source_rate, target_rate)
+    return resample_poly(samples, target_rate // common, source_rate // common).astype(np.float32)
+
+
+def decode_audio(data: bytes, max_seconds: float, rate: int = STT_RATE) -> np.ndarray:
+    """Mono float32 samples at ``rate`` from any container/codec FFmpeg knows.
+
+    Raises AudioInputError: 400 when it is not audio, 413 when it is longer than ``max_seconds``
+    (checked from the container header first, so a 2-hour file is refused without decoding it).
+    """
+    if not data:
+        raise AudioInputError(400, "The audio file is empty.")
+    try:
+        container = av.open(io.BytesIO(data), mode="r")
+    except (av.error.FFmpegError, ValueError, IndexError) as exc:
+        raise AudioInputError(400, "The file is not audio in a format this service can read "
+                                   "(wav, flac, mp3, ogg/opus, webm, m4a...).") from exc
+    with container:
+        streams = [s for s in container.streams if s.type == "audio"]
+        if not streams:
+            raise AudioInputError(400, "The file has no audio stream.")
+        stream = streams[0]
+        declared = _declared_seconds(container, stream)
+        if declared is not None and declared > max_seconds:
+            raise AudioInputError(413, f"The audio lasts {declared:.0f} s; the limit is {max_seconds:.0f} s.")
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        chunks: list[np.ndarray] = []
+        total = 0
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    total += len(chunk)
+                if total > max_seconds * rate:
+                    raise AudioInputError(413, f"The audio is longer than the limit of {max_seconds:.0f} s.")
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            if not chunks:
+                raise AudioInputError(400, "The audio could not be decoded (corrupt or unsupported codec).") from exc
+            logger.warning("audio decoding stopped early", extra={"error": str(exc)})
+    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
+    return np.clip(np.nan_to_num(samples), -1.0, 1.0)
+
+
+def _declared_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def speech_regions(samples: np.ndarray, rate: int = STT_RATE, aggressiveness: int = 2,
+                   frame_ms: int = 30) -> list[tuple[float, float]]:
+    """Voiced stretches (start, end seconds) by WebRTC VAD, with short gaps bridged and edges padded."""
+    vad = webrtcvad.Vad(aggressiveness)
+    frame = rate * frame_ms // 1000
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    voiced = [
+        vad.is_speech(pcm[i : i + frame].tobytes(), rate)
+        for i in range(0, len(pcm) - frame + 1, frame)
+    ]
+    regions: list[tuple[float, float]] = []
+    step = frame_ms / 1000
+    start = None
+    for index, is_voiced in enumerate(voiced + [False]):
+        if is_voiced and start is None:
+            start = index
+        elif not is_voiced and start is not None:
+            regions.append((start * step, index * step))
+            start = None
+    merged: list[tuple[float, float]] = []
+    for begin, end in regions:
+        if merged and begin - merged[-1][1] < 0.3:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((begin, end))
+    duration = len(samples) / rate
+    return [(max(0.0, b - 0.2), min(duration, e + 0.2)) for b, e in merged if e - b >= 0.09]
+
+
+def to_pcm16(samples: np.ndarray) -> bytes:
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """A complete 16-bit mono WAV file."""
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def streaming_wav_header(rate: int) -> bytes:
+    """A WAV header for a stream of unknown length (sizes set to the maximum, as OpenAI and ffmpeg do)."""
+    unknown = 0xFFFFFFFF
+    return (
+        b"RIFF" + struct.pack("<I", unknown) + b"WAVE"
+        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data" + struct.pack("<I", unknown)
+    )
+
+
+def flac_bytes(samples: np.ndarray, rate: int) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="FLAC", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+class Mp3Stream:
+    """Encodes float chunks to MP3 frames as they come (an MP3 file is a plain sequence of frames)."""
+
+    def __init__(self, rate: int, bitrate: int = 64000) -> None:
+        self.codec = av.CodecContext.create("libmp3lame", "w")
+        self.codec.sample_rate = rate
+        self.codec.layout = "mono"
+        self.codec.format = "s16p"
+        self.codec.bit_rate = bitrate
+        self.rate = rate
+        self.pts = 0
+
+    def encode(self, samples: np.ndarray | None) -> bytes:
+        if samples is None:
+            packets = self.codec.encode(None)
+        else:
+            pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16p", layout="mono")
+            frame.sample_rate = self.rate
+            frame.pts = self.pts
+            self.pts += pcm.shape[1]
+            packets = self.codec.encode(frame)
+        return b"".join(bytes(p) for p in packets)
+
+
+def encode_stream(chunks: Iterator[np.ndarray], rate: int, response_format: str) -> Iterator[bytes]:
+    """Bytes of ``response_format`` as the chunks arrive (flac waits for the whole audio)."""
+    if response_format == "wav":
+        yield streaming_wav_header(rate)
+        for chunk in chunks:
+            yield to_pcm16(chunk)
+    elif response_format == "pcm":
+        for chunk in chunks:
+            yield to_pcm16(chunk)
+    elif response_format == "mp3":
+        encoder = Mp3Stream(rate)
+        for chunk in chunks:
+            data = encoder.encode(chunk)
+            if data:
+                yield data
+        yield encoder.encode(None)
+    elif response_format == "flac":
+        parts = list(chunks)
+        yield flac_bytes(np.concatenate(parts) if parts else np.zeros(0, np.float32), rate)
+    else:
+        raise ValueError(f"unknown audio format {response_format!r}")
+
+
+MEDIA_TYPES = {"wav": "audio/wav", "pcm": "audio/pcm", "mp3": "audio/mpeg", "flac": "audio/flac"}

@@ -1,0 +1,1 @@
+"""Speech engines, one file each, behind the Protocols in `protocols.py`."""

