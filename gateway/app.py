@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -29,11 +30,15 @@ settings = GatewaySettings()
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    proxy = Proxy(settings.service_urls(), settings.connect_timeout, settings.max_connections, settings.max_upload_bytes)
-    app.state.proxy = proxy
-    app.state.docs = openapi.ServiceDocs(proxy.client, settings.service_urls())
+    app.state.proxy = Proxy(
+        settings.service_urls(), settings.connect_timeout, settings.max_connections, settings.max_upload_bytes
+    )
+    # Readiness probes and API documents: a separate small client, off the proxying hot path.
+    app.state.control = httpx.AsyncClient(timeout=httpx.Timeout(2.0, connect=settings.connect_timeout))
+    app.state.docs = openapi.ServiceDocs(app.state.control, settings.service_urls())
     yield
-    await proxy.aclose()
+    await app.state.proxy.aclose()
+    await app.state.control.aclose()
 
 
 app = FastAPI(
@@ -78,7 +83,7 @@ async def healthz() -> Liveness:
 )
 async def readyz(request: Request) -> JSONResponse:
     """200 when every service is ready, else 503; the body gives each service's state."""
-    report = await readiness.check(request.app.state.proxy.client, settings.service_urls(), settings.readiness_timeout)
+    report = await readiness.check(request.app.state.control, settings.service_urls(), settings.readiness_timeout)
     return JSONResponse(report.model_dump(), status_code=200 if report.status == "ready" else 503)
 
 
