@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import subprocess
 import sys
 from collections.abc import Callable
 from types import ModuleType
@@ -46,6 +47,17 @@ def _run_named(kind: str, attr: str, argv: list[str]) -> int:
     return commands[argv[0]](argv[1:])
 
 
+def _run_bench(argv: list[str]) -> int:
+    from common.settings import REPO_ROOT
+
+    names = sorted(p.parent.name for p in (REPO_ROOT / "bench").glob("*/run.py"))
+    if not argv or argv[0] not in names:
+        print(f"usage: malgeul bench NAME [ARGS...]  (NAME: {', '.join(names)})", file=sys.stderr)
+        return 2
+    script = REPO_ROOT / "bench" / argv[0] / "run.py"
+    return subprocess.call([sys.executable, str(script), *argv[1:]], cwd=REPO_ROOT)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="malgeul", description=__doc__.splitlines()[0])
@@ -60,11 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     prepare.add_argument("names", nargs="*", metavar="SERVICE", help=", ".join(SERVICES))
     sub.add_parser("eval", help="print an evaluation score: malgeul eval NAME", add_help=False)
     sub.add_parser("train", help="train a model: malgeul train NAME", add_help=False)
+    sub.add_parser("bench", help="run a benchmark: malgeul bench NAME [ARGS...] (bench/NAME/run.py)", add_help=False)
     for name in SERVICES:
         sub.add_parser(name, help=f"{name} service commands (where it has any)", add_help=False)
 
     if argv and argv[0] in ("eval", "train"):
         return _run_named(argv[0], "EVALS" if argv[0] == "eval" else "TRAINERS", argv[1:])
+    if argv and argv[0] == "bench":
+        return _run_bench(argv[1:])
     if argv and argv[0] in SERVICES:
         module = _service_cli(argv[0])
         if module is not None and hasattr(module, "main"):
@@ -91,5 +106,5 @@ def main(argv: list[str] | None = None) -> int:
             for spec in SERVICES.values():
                 run_prepare(spec)
         return Launcher(list(PROCESSES.values())).run()
-    parser.error(f"unknown command {args.command}")
+    parser.error(f"the {args.command} service has no commands of its own")
     return 2
