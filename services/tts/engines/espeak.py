@@ -19,16 +19,16 @@ logger = logging.getLogger("malgeul.tts.espeak")
 # Chosen so pitch and spectral envelope differ between every pair (checked by tests/tts/test_voices.py).
 KOREAN_SPEAKERS: tuple[tuple[str, str, int, int, str], ...] = (
     # id, variant, pitch, wpm, description
-    ("ko-minjun", "m1", 42, 165, "Korean man, mid-low voice, even pace"),
-    ("ko-seoyeon", "f1", 60, 170, "Korean woman, clear mid voice"),
-    ("ko-dohyun", "m3", 22, 150, "Korean man, deep voice, slow and calm"),
+    ("ko-dohyun", "m3", 5, 150, "Korean man, deep voice, slow and calm"),
+    ("ko-minjun", "iven", 30, 165, "Korean man, low voice, even pace"),
+    ("ko-youngsik", "grandpa", 20, 135, "older Korean man, rough voice, slow"),
+    ("ko-hyunwoo", "m7", 50, 180, "Korean man, warm mid voice, lively"),
+    ("ko-taeho", "klatt", 62, 170, "Korean man, buzzy synthetic voice (Klatt synthesiser)"),
+    ("ko-sora", "m2", 85, 175, "Korean light tenor voice"),
+    ("ko-eunji", "f4", 40, 160, "Korean woman, low soft voice"),
+    ("ko-seoyeon", "f1", 58, 170, "Korean woman, clear mid voice"),
     ("ko-jiwoo", "f2", 78, 185, "Korean woman, high bright voice, brisk"),
-    ("ko-hyunwoo", "m7", 35, 180, "Korean man, warm voice, lively"),
-    ("ko-eunji", "f4", 52, 160, "Korean woman, lower soft voice"),
-    ("ko-youngsik", "grandpa", 28, 135, "older Korean man, rough voice, slow"),
-    ("ko-haneul", "f5", 92, 190, "Korean child-like high voice, quick"),
-    ("ko-taeho", "klatt", 48, 170, "Korean man, buzzy synthetic voice (Klatt synthesiser)"),
-    ("ko-sora", "m2", 66, 175, "Korean light tenor voice"),
+    ("ko-haneul", "f5", 95, 190, "Korean child-like high voice, quick"),
 )
 ENGLISH_SPEAKERS: tuple[tuple[str, str, int, int, str], ...] = (
     ("en-espeak-male", "m3", 40, 170, "American English man (eSpeak NG, formant synthesis)"),

@@ -1,0 +1,46 @@
+"""The in-process contract the conversation bot relies on: `app.state.speech` (synthesize, transcribe, voices)."""
+
+from __future__ import annotations
+
+import io
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from services.tts.evaluation import word_error_rate
+from services.tts.speech import SpeechService
+
+
+def test_lifespan_puts_the_speech_core_on_app_state() -> None:
+    from services.tts.app import app
+
+    with TestClient(app) as client:
+        speech = app.state.speech
+        deadline = time.monotonic() + 60
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert client.get("/readyz").status_code == 200
+        assert {"synthesize", "transcribe", "voices"} <= set(dir(speech))
+        assert any(v.id == "en-joe" for v in speech.voices())
+
+
+def test_synthesize_and_transcribe_from_worker_threads(speech: SpeechService) -> None:
+    sentences = ["I would like a cup of coffee with milk, please.", "She plays the piano every evening after dinner."]
+
+    def round_trip(text: str) -> str:
+        wav = speech.synthesize(text, "en-joe")
+        samples, rate = sf.read(io.BytesIO(wav))  # a complete WAV file
+        assert rate == 24000 and len(samples) > rate
+        return speech.transcribe(wav, language="en")
+
+    with ThreadPoolExecutor(2) as pool:
+        heard = list(pool.map(round_trip, sentences))
+    assert word_error_rate(list(zip(sentences, heard))) <= 0.1, heard
+
+
+def test_korean_synthesis_returns_wav(speech: SpeechService) -> None:
+    wav = speech.synthesize("2026년 3월 5일, KDA 3.5를 기록했습니다.", "ko-haneul", language="ko")
+    samples, rate = sf.read(io.BytesIO(wav))
+    assert 2 < len(samples) / rate < 12
