@@ -1,0 +1,95 @@
+"""Tesseract in-process through tesserocr: one set of `PyTessBaseAPI`s per worker (they are not thread-safe).
+
+Nicknames and words are read with the `Hangul+eng` models (better than `kor+eng` on mixed nicknames);
+numbers with `eng` and a digit whitelist.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+from PIL import Image
+
+from services.ocr.engines import FieldKind, Reading, TextLine
+
+# Tesseract's OpenMP threads fight each other when several workers run; one each is fastest here.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+import tesserocr  # noqa: E402  (after OMP_THREAD_LIMIT)
+
+logger = logging.getLogger("malgeul.ocr.tesseract")
+
+WHITELISTS: dict[str, str] = {"digits": "0123456789", "kda": "0123456789/", "score": "0123456789:-"}
+
+
+class TesseractWorker:
+    """The Tesseract APIs of one worker: words (`Hangul+eng`), numbers (`eng` + whitelist) and pages."""
+
+    name = "tesseract"
+
+    def __init__(self, tessdata: str, text_lang: str = "Hangul+eng") -> None:
+        self._text = tesserocr.PyTessBaseAPI(path=tessdata, lang=text_lang, psm=tesserocr.PSM.SINGLE_LINE)
+        self._text.SetVariable("preserve_interword_spaces", "1")
+        self._numbers = {
+            kind: tesserocr.PyTessBaseAPI(path=tessdata, lang="eng", psm=tesserocr.PSM.SINGLE_LINE)
+            for kind in WHITELISTS
+        }
+        for kind, api in self._numbers.items():
+            api.SetVariable("tessedit_char_whitelist", WHITELISTS[kind])
+        self._page = tesserocr.PyTessBaseAPI(path=tessdata, lang=text_lang, psm=tesserocr.PSM.AUTO)
+
+    def read_line(self, image: np.ndarray, kind: FieldKind) -> Reading:
+        api = self._text if kind == "text" else self._numbers[kind]
+        api.SetImage(Image.fromarray(image))
+        text = api.GetUTF8Text().strip()
+        confidence = api.MeanTextConf() / 100.0 if text else 0.0
+        return Reading(" ".join(text.split()), max(0.0, confidence), self.name)
+
+    def read_page(self, image: np.ndarray) -> list[TextLine]:
+        self._page.SetImage(Image.fromarray(image))
+        self._page.Recognize()
+        lines: list[TextLine] = []
+        iterator = self._page.GetIterator()
+        level = tesserocr.RIL.TEXTLINE
+        for item in tesserocr.iterate_level(iterator, level):
+            text = (item.GetUTF8Text(level) or "").strip()
+            box = item.BoundingBox(level)
+            if not text or box is None:
+                continue
+            x0, y0, x1, y1 = box
+            lines.append(TextLine(text, item.Confidence(level) / 100.0, (x0, y0, x1 - x0, y1 - y0)))
+        return lines
+
+    def close(self) -> None:
+        for api in (self._text, self._page, *self._numbers.values()):
+            api.End()
+
+
+class TesseractPool:
+    """A fixed number of workers; a request borrows one for the whole image."""
+
+    name = "tesseract"
+
+    def __init__(self, tessdata: str, workers: int, text_lang: str = "Hangul+eng") -> None:
+        self._idle: queue.Queue[TesseractWorker] = queue.Queue()
+        self._all = [TesseractWorker(tessdata, text_lang) for _ in range(max(1, workers))]
+        for worker in self._all:
+            self._idle.put(worker)
+        logger.info("tesseract ready", extra={"workers": len(self._all), "lang": text_lang})
+
+    @contextmanager
+    def worker(self) -> Iterator[TesseractWorker]:
+        worker = self._idle.get()
+        try:
+            yield worker
+        finally:
+            self._idle.put(worker)
+
+    def close(self) -> None:
+        for worker in self._all:
+            worker.close()

@@ -1,0 +1,220 @@
+"""The match reader: normalise the page, cut it into segments, read them with Tesseract, find the
+structure, re-read numbers digit-only, check the record, and send doubtful regions to fallback engines.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from services.ocr.checks import structural_problems
+from services.ocr.engines import EngineUnavailable, LineReader, PageReader, TextLine
+from services.ocr.engines.tesseract import TesseractPool, TesseractWorker
+from services.ocr.layout import Page, Segment, group_rows, merge_words, normalise, segment
+from services.ocr.parse import ScreenLayout, analyse, banner_result, parse_int, parse_kda, parse_score_pair
+from services.ocr.roster import correct_nicknames
+from services.ocr.schemas import MatchRecord
+
+logger = logging.getLogger("malgeul.ocr.reader")
+cv2.setNumThreads(1)  # workers run in parallel; OpenCV's own threads would only contend with them
+
+
+@dataclass
+class ReadOutcome:
+    """A parsed record with its provenance."""
+
+    record: MatchRecord
+    engines: list[str]
+    fallback_used: bool
+    confidence: float
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    ms: float = 0.0
+
+    @property
+    def engine(self) -> str:
+        return "+".join(dict.fromkeys(self.engines))
+
+
+def _valid(text: str, kind: str) -> bool:
+    if kind == "digits":
+        return parse_int(text) is not None
+    if kind == "kda":
+        return parse_kda(text) is not None
+    if kind == "score":
+        return parse_score_pair(text.replace(" ", "")) is not None
+    return bool(text.strip())
+
+
+class MatchReader:
+    """Reads result screens into `MatchRecord`s; thread-safe (each call borrows a Tesseract worker)."""
+
+    def __init__(
+        self,
+        tesseract: TesseractPool,
+        line_fallbacks: list[LineReader] | None = None,
+        page_fallbacks: list[PageReader] | None = None,
+        min_confidence: float = 0.8,
+    ) -> None:
+        self.tesseract = tesseract
+        self.line_fallbacks = line_fallbacks or []
+        self.page_fallbacks = page_fallbacks or []
+        self.min_confidence = min_confidence
+
+    # ------------------------------------------------------------------ public
+
+    def read(self, rgb: np.ndarray, roster: list[str] | None = None, roster_min_similarity: float = 0.6) -> ReadOutcome:
+        started = time.perf_counter()
+        page = normalise(rgb)
+        with self.tesseract.worker() as worker:
+            layout, rows = self._read_local(page, worker)
+        record = layout.record()
+        problems = layout.problems + structural_problems(record)
+        doubtful = self._doubtful(layout)
+        engines = ["tesseract"]
+        warnings: list[str] = []
+        fallback_used = False
+        if problems or doubtful:
+            logger.info("fallback needed", extra={"problems": problems[:5], "doubtful": len(doubtful)})
+            record, layout, used, fallback_warnings = self._fallback(rgb, page, rows, layout, doubtful, problems)
+            warnings += fallback_warnings
+            engines += used
+            fallback_used = bool(used)
+            problems = layout.problems + structural_problems(record)
+        if roster:
+            warnings += correct_nicknames(record, roster, roster_min_similarity)
+        warnings += [f"check failed: {p}" for p in problems]
+        confidence = self._confidence(layout)
+        return ReadOutcome(record, engines, fallback_used, confidence, warnings, problems,
+                           ms=(time.perf_counter() - started) * 1000)
+
+    def read_text(self, rgb: np.ndarray) -> list[TextLine]:
+        """All text lines of an image (Tesseract's own page layout), boxes in the image's pixels."""
+        with self.tesseract.worker() as worker:
+            return worker.read_page(rgb)
+
+    # ------------------------------------------------------------------ steps
+
+    def _read_local(self, page: Page, worker: TesseractWorker) -> tuple[ScreenLayout, list[list[Segment]]]:
+        rows = group_rows(segment(page))
+        for row in rows:
+            for seg in row:
+                reading = worker.read_line(page.crop(seg.box), "text")
+                seg.text, seg.confidence, seg.engine = reading.text, reading.confidence, reading.engine
+        layout = analyse(rows, page.text_height)
+        # Numbers again with a digit-only whitelist: the word model confuses 0/O, 1/l, 5/S.
+        for seg, kind in layout.numeric_segments():
+            reading = worker.read_line(page.crop(seg.box), kind)  # type: ignore[arg-type]
+            if not _valid(reading.text, kind):
+                continue
+            if _valid(seg.text, kind) and seg.text.replace(" ", "") != reading.text.replace(" ", ""):
+                # The two models disagree on a number: neither is sure, let a fallback engine decide.
+                seg.confidence = min(seg.confidence, reading.confidence) / 2
+                continue
+            seg.text, seg.confidence = reading.text, reading.confidence
+        return layout, rows
+
+    def _doubtful(self, layout: ScreenLayout) -> list[tuple[Segment, str]]:
+        found = []
+        for seg, kind in layout.numeric_segments():
+            if not _valid(seg.text, kind) or seg.confidence < self.min_confidence or _width_disagrees(seg, kind):
+                found.append((seg, kind))
+        for seg in layout.nickname_segments():
+            if not seg.text or seg.confidence < self.min_confidence:
+                found.append((seg, "text"))
+        for table in layout.tables:
+            if table.banner is not None and banner_result(table.banner.text) is None:
+                found.append((table.banner, "text"))
+        return found
+
+    def _fallback(self, rgb, page, rows, layout, doubtful, problems):  # noqa: ANN001, ANN202
+        """Re-read doubtful regions; if the structure itself failed, read the page with a page engine."""
+        used: list[str] = []
+        warnings: list[str] = []
+        cloud_cells: list[Segment] | None = None
+        for engine in self.page_fallbacks:
+            try:
+                lines = engine.read_page(rgb)
+            except EngineUnavailable as exc:
+                warnings.append(f"{engine.name} unavailable: {exc}; kept the local reading")
+                logger.warning("page fallback unavailable", extra={"engine": engine.name, "error": str(exc)})
+                continue
+            cloud_cells = merge_words([Segment(box=page.map_box(l.box), text=l.text, confidence=l.confidence,
+                                                engine=engine.name) for l in lines], page.text_height)
+            structural = bool(layout.problems) or not layout.tables
+            if structural or (problems and not doubtful):
+                # The local structure is unusable: take the page engine's layout wholesale.
+                candidate = analyse(group_rows(cloud_cells), page.text_height)
+                record = candidate.record()
+                if not candidate.problems and len(structural_problems(record)) < len(problems) + len(layout.problems):
+                    used.append(engine.name)
+                    return record, candidate, used, warnings
+            else:
+                replaced = _replace_from_cells(doubtful, cloud_cells)
+                if replaced:
+                    used.append(engine.name)
+                    doubtful = [(s, k) for s, k in doubtful if s not in replaced]
+            break
+        if doubtful and self.line_fallbacks:
+            for engine in self.line_fallbacks:
+                still = []
+                for seg, kind in doubtful:
+                    try:
+                        reading = engine.read_line(page.crop(seg.box), kind)  # type: ignore[arg-type]
+                    except EngineUnavailable as exc:
+                        warnings.append(f"{engine.name} unavailable: {exc}")
+                        still.append((seg, kind))
+                        continue
+                    better = _valid(reading.text, kind) and (not _valid(seg.text, kind) or reading.confidence > seg.confidence)
+                    if better:
+                        seg.text, seg.confidence, seg.engine = reading.text, reading.confidence, engine.name
+                        if engine.name not in used:
+                            used.append(engine.name)
+                    else:
+                        still.append((seg, kind))
+                doubtful = still
+        return layout.record(), layout, used, warnings
+
+    @staticmethod
+    def _confidence(layout: ScreenLayout) -> float:
+        segs = [s for s, _ in layout.numeric_segments()] + layout.nickname_segments()
+        segs += [t.banner for t in layout.tables if t.banner is not None]
+        if not segs:
+            return 0.0
+        return float(np.clip(np.mean([s.confidence for s in segs]), 0.0, 1.0))
+
+
+def _width_disagrees(seg: Segment, kind: str) -> bool:
+    """A lone digit in a box as wide as two (or the reverse): a digit was dropped or invented."""
+    if kind != "digits":
+        return False
+    width, height = seg.box[2], seg.box[3]
+    digits = len(seg.text.strip())
+    return (digits == 1 and width > 1.05 * height) or (digits >= 2 and width < 0.5 * height)
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ax0, ay0, aw, ah = a
+    bx0, by0, bw, bh = b
+    w = min(ax0 + aw, bx0 + bw) - max(ax0, bx0)
+    h = min(ay0 + ah, by0 + bh) - max(ay0, by0)
+    if w <= 0 or h <= 0:
+        return 0.0
+    return (w * h) / min(aw * ah, bw * bh)
+
+
+def _replace_from_cells(doubtful: list[tuple[Segment, str]], cells: list[Segment]) -> set[Segment]:
+    replaced = set()
+    for seg, kind in doubtful:
+        best = max(cells, key=lambda c: _overlap(seg.box, c.box), default=None)
+        if best is None or _overlap(seg.box, best.box) < 0.5:
+            continue
+        text = best.text.replace(" ", "") if kind in ("digits", "kda") else best.text
+        if _valid(text, kind):
+            seg.text, seg.confidence, seg.engine = text, best.confidence, best.engine
+            replaced.add(seg)
+    return replaced
