@@ -1,9 +1,39 @@
 """Settings of the FAQ chatbot (environment variables ``MALGEUL_CHATBOT_*``)."""
 
-from common.settings import ServiceSettings, service_config
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from common.settings import DATA_DIR, ServiceSettings, service_config
 
 
 class ChatbotSettings(ServiceSettings):
+    """Every knob of the FAQ chatbot; the README lists them with their defaults."""
+
     model_config = service_config("MALGEUL_CHATBOT_")
 
     port: int = 8001
+    encoders: list[str] = Field(
+        default=["use-multilingual", "e5-small"],
+        description="Sentence encoders (JSON list): use-multilingual, e5-small, e5-small:<path>, sentence-transformers:<path or name>.",
+    )
+    encoder_threads: int = Field(default=1, ge=1, description="OpenMP threads of the e5 engine (1 stays fast on a busy machine).")
+    lexical: bool = Field(default=True, description="BM25 over Korean morphemes.")
+    starspace: bool = Field(default=True, description="Train a StarSpace-style model per collection.")
+    starspace_dim: int = Field(default=64, ge=8, le=512)
+    starspace_max_epochs: int = Field(default=40, ge=1)
+    starspace_max_seconds: float = Field(default=30.0, gt=0, description="Training time cap per collection.")
+    hnsw_above: int = Field(default=50_000, ge=0, description="Past this many texts per encoder, vectors are searched with HNSW (faiss).")
+    default_collection: str = Field(default="esports-rules", description="Name of the collection loaded at start-up when absent; empty: none.")
+    default_collection_path: Path = DATA_DIR / "faq" / "esports-rules.json"
+    default_dev_set_path: Path = DATA_DIR / "faq" / "esports-rules-dev.json"
+    max_collection_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Largest collection upload.")
+    max_entries: int = Field(default=20_000, ge=1)
+    tuning_questions: int = Field(default=300, ge=10, description="Held-out questions used to tune each collection.")
+    put_wait_seconds: float = Field(default=10.0, ge=0, description="How long PUT waits for the build before answering 202.")
+
+    @property
+    def collections_dir(self) -> Path:
+        return self.service_dir("chatbot") / "collections"

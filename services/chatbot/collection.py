@@ -1,0 +1,289 @@
+"""One FAQ collection ready to answer: its entries, its engines, its tuned fusion; and how one is built."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import re
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from common.encoders import Kind, SentenceEncoder
+from services.chatbot.augment import paraphrases
+from services.chatbot.engines import Analyzer, Hits, Query, Signal
+from services.chatbot.engines.bm25 import Bm25Signal
+from services.chatbot.engines.dense import DenseSignal
+from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
+from services.chatbot.fusion import FusionParams, TuningQuestion, channel, fuse, language_of, split_channels, tune
+from services.chatbot.schemas import Candidate, FaqEntry
+
+logger = logging.getLogger("malgeul.chatbot.collection")
+
+CANDIDATES_PER_ENGINE = 20
+_ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest only dilutes its vector
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
+
+
+@dataclass
+class Engines:
+    """The models every collection shares, loaded once at start-up."""
+
+    analyzer: Analyzer
+    encoders: list[SentenceEncoder]
+    starspace: StarSpaceConfig | None = StarSpaceConfig()
+    lexical: bool = True
+    hnsw_above: int = 50_000
+
+    @property
+    def signature(self) -> list[str]:
+        """Names of the engines a collection built now would have (a stored one with others is rebuilt)."""
+        names = [f"dense:{e.name}" for e in self.encoders]
+        if self.lexical:
+            names.append("bm25")
+        if self.starspace is not None:
+            names.append("starspace")
+        return names
+
+
+@dataclass
+class Answer:
+    candidates: list[Candidate]
+    abstained: bool
+
+
+class FaqCollection:
+    """A built collection: answers a question with fused candidates, or abstains."""
+
+    def __init__(
+        self, name: str, version: str, entries: list[FaqEntry], signals: list[Signal], fusion: FusionParams, engines: Engines
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.entries = entries
+        self.signals = signals
+        self.fusion = fusion
+        self.engines = engines
+        langs = np.array([entry_language(e) for e in entries])
+        self._same = {lang: langs == lang for lang in ("ko", "en")}
+
+    def query(self, text: str) -> Query:
+        return Query(text=text, terms=self.engines.analyzer.terms(text))
+
+    def hits(self, query: Query) -> dict[str, Hits]:
+        return {s.name: s.search(query, CANDIDATES_PER_ENGINE) for s in self.signals}
+
+    def channels(self, question: str) -> dict[str, Hits]:
+        """Each engine's candidates, split into the question's language and the other one."""
+        return split_channels(self.hits(self.query(question)), self._same[language_of(question)])
+
+    def ask(self, question: str, top_k: int = 3) -> Answer:
+        entries, scores = fuse(self.channels(question), self.fusion)
+        candidates = [
+            Candidate(
+                id=self.entries[e].id,
+                question=self.entries[e].question,
+                answer=self.entries[e].answer,
+                score=round(float(s), 4),
+            )
+            for e, s in zip(entries[:top_k].tolist(), scores[:top_k].tolist(), strict=True)
+        ]
+        abstained = not candidates or candidates[0].score < self.fusion.threshold
+        return Answer(candidates, abstained)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "entries.json").write_text(
+            json.dumps([e.model_dump() for e in self.entries], ensure_ascii=False), encoding="utf-8"
+        )
+        for signal in self.signals:
+            signal.save(folder)
+        meta = {"name": self.name, "version": self.version, "engines": [s.name for s in self.signals], "fusion": self.fusion.to_json()}
+        (folder / "collection.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    @staticmethod
+    def load_entries(folder: Path) -> list[FaqEntry]:
+        return [FaqEntry.model_validate(e) for e in json.loads((folder / "entries.json").read_text(encoding="utf-8"))]
+
+    @classmethod
+    def load(cls, folder: Path, engines: Engines) -> FaqCollection | None:
+        """The collection saved in ``folder``, or None when it was built with other engines (rebuild it then)."""
+        meta = json.loads((folder / "collection.json").read_text(encoding="utf-8"))
+        if meta["engines"] != engines.signature:
+            return None
+        entries = cls.load_entries(folder)
+        signals: list[Signal] = []
+        for encoder in engines.encoders:
+            dense = DenseSignal.load(folder, encoder, len(entries), engines.hnsw_above)
+            if dense is None:
+                return None
+            signals.append(dense)
+        if engines.lexical:
+            signals.append(Bm25Signal.load(folder))
+        if engines.starspace is not None:
+            signals.append(StarSpaceSignal.load(folder))
+        return cls(meta["name"], meta["version"], entries, signals, FusionParams.from_json(meta["fusion"]), engines)
+
+
+def entry_language(entry: FaqEntry) -> str:
+    return entry.lang or language_of(entry.question)
+
+
+def content_version(entries: list[FaqEntry], engines: Engines) -> str:
+    """Same entries and engines -> same version, so re-uploading an unchanged collection costs nothing."""
+    canonical = json.dumps([[e.model_dump() for e in entries], engines.signature], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass
+class _Rows:
+    """The texts of a collection, one row each, grouped by entry."""
+
+    texts: list[str]
+    kinds: list[Kind]
+    entry: np.ndarray
+    role: list[str]  # "question", "alt", "answer"
+
+
+def _rows(entries: list[FaqEntry], held_out: dict[int, str]) -> _Rows:
+    texts: list[str] = []
+    kinds: list[Kind] = []
+    owner: list[int] = []
+    role: list[str] = []
+    for i, e in enumerate(entries):
+        for text, kind, r in (
+            [(e.question, "query", "question")]
+            + [(a, "query", "alt") for a in e.alt_questions if a != held_out.get(i)]
+            + [(e.answer[:_ANSWER_CHARS], "passage", "answer")]
+        ):
+            texts.append(text)
+            kinds.append(kind)  # type: ignore[arg-type]
+            owner.append(i)
+            role.append(r)
+    return _Rows(texts, kinds, np.array(owner, dtype=np.int64), role)
+
+
+def _answer_sentences(answer: str, limit: int = 3) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(answer) if len(s.strip()) > 5][:limit]
+
+
+def build_collection(
+    name: str,
+    entries: list[FaqEntry],
+    engines: Engines,
+    *,
+    ood_questions: list[str] = (),  # type: ignore[assignment]
+    extra_tuning: list[TuningQuestion] = (),  # type: ignore[assignment]
+    max_tuning: int = 300,
+    seed: int = 13,
+) -> FaqCollection:
+    """Build every engine over ``entries`` and tune the fusion on held-out questions.
+
+    Held out for tuning: one alt question of up to ``max_tuning`` entries (they are left out of every
+    engine while tuning, then put back into the dense and BM25 indexes), rule-made paraphrases of the
+    questions of entries without alt questions, the given out-of-domain questions (which must be
+    abstained on) and ``extra_tuning`` (e.g. the tuning split of a dev set).
+    """
+    started = time.monotonic()
+    version = content_version(entries, engines)
+    rng = random.Random(seed)
+    order = list(range(len(entries)))
+    rng.shuffle(order)
+    held_out: dict[int, str] = {}
+    tuning: list[TuningQuestion] = []
+    for i in order[:max_tuning]:
+        if entries[i].alt_questions:
+            held_out[i] = rng.choice(entries[i].alt_questions)
+            tuning.append(TuningQuestion(held_out[i], i))
+        else:
+            variants = paraphrases(entries[i].question, 1, seed=seed + 7919 * i)
+            tuning += [TuningQuestion(v, i, "paraphrase") for v in variants]
+    tuning += [TuningQuestion(q, None, "ood") for q in ood_questions]
+    tuning += list(extra_tuning)
+
+    all_rows = _rows(entries, {})
+    terms = engines.analyzer.terms_many(all_rows.texts)
+    kept = np.array([not (r == "alt" and held_out.get(int(e)) == t) for t, e, r in zip(all_rows.texts, all_rows.entry, all_rows.role, strict=True)])
+
+    # Dense vectors of every row once; tuning uses the rows without the held-out questions.
+    dense_full: list[DenseSignal] = []
+    dense_tuning: list[DenseSignal] = []
+    for encoder in engines.encoders:
+        full = DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
+        dense_full.append(full)
+        dense_tuning.append(
+            DenseSignal(encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), engines.hnsw_above)
+        )
+    t_dense = time.monotonic()
+
+    def documents(mask: np.ndarray) -> list[list[str]]:
+        docs: list[list[str]] = [[] for _ in entries]
+        for keep, owner, row_terms in zip(mask.tolist(), all_rows.entry.tolist(), terms, strict=True):
+            if keep:
+                docs[owner].extend(row_terms)
+        return docs
+
+    lexical_full = Bm25Signal.build(documents(np.ones(len(kept), dtype=bool))) if engines.lexical else None
+    lexical_tuning = Bm25Signal.build(documents(kept)) if engines.lexical else None
+
+    starspace = None
+    if engines.starspace is not None:
+        examples: list[tuple[list[str], int]] = []
+        aug_texts: list[tuple[str, int]] = []
+        for keep, text, owner, role, row_terms in zip(
+            kept.tolist(), all_rows.texts, all_rows.entry.tolist(), all_rows.role, terms, strict=True
+        ):
+            if not keep:
+                continue
+            if role == "answer":
+                for sentence in _answer_sentences(entries[owner].answer):
+                    aug_texts.append((sentence, owner))
+                continue
+            examples.append((features(text, row_terms), owner))
+            aug_texts += [(v, owner) for v in paraphrases(text, 4, seed=zlib.crc32(text.encode()))]
+        aug_terms = engines.analyzer.terms_many([t for t, _ in aug_texts])
+        examples += [(features(t, at), owner) for (t, owner), at in zip(aug_texts, aug_terms, strict=True)]
+        starspace = StarSpaceSignal.train(examples, len(entries), engines.starspace, seed=seed)
+    t_star = time.monotonic()
+
+    tuning_signals: list[Signal] = [*dense_tuning]
+    if lexical_tuning is not None:
+        tuning_signals.append(lexical_tuning)
+    if starspace is not None:
+        tuning_signals.append(starspace)
+    # Lexical engines find nothing across languages: only the dense engines get a cross-language channel.
+    names = [channel(s.name, True) for s in tuning_signals] + [channel(s.name, False) for s in dense_tuning]
+    same = {lang: np.array([entry_language(e) == lang for e in entries]) for lang in ("ko", "en")}
+    tuning_terms = engines.analyzer.terms_many([q.text for q in tuning])
+    runs = [
+        split_channels(
+            {s.name: s.search(Query(q.text, t), CANDIDATES_PER_ENGINE) for s in tuning_signals}, same[language_of(q.text)]
+        )
+        for q, t in zip(tuning, tuning_terms, strict=True)
+    ]
+    fusion = tune(names, runs, [q.entry for q in tuning], [q.kind for q in tuning])
+
+    signals: list[Signal] = [*dense_full]
+    if lexical_full is not None:
+        signals.append(lexical_full)
+    if starspace is not None:
+        signals.append(starspace)
+    logger.info(
+        "collection built",
+        extra={
+            "collection": name,
+            "version": version,
+            "entries": len(entries),
+            "rows": len(all_rows.texts),
+            "tuning_questions": len(tuning),
+            "seconds_dense": round(t_dense - started, 2),
+            "seconds_starspace": round(t_star - t_dense, 2),
+            "seconds_total": round(time.monotonic() - started, 2),
+        },
+    )
+    return FaqCollection(name, version, entries, signals, fusion, engines)

@@ -1,0 +1,127 @@
+"""Dense retrieval: a multilingual sentence encoder over every question, alt question and answer of a collection.
+
+The encoder itself comes from ``common.encoders`` (USE multilingual, multilingual-e5-small, or any
+sentence-transformers model by path); this engine owns the vectors of one collection and their index.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+
+from common.encoders import Kind, SentenceEncoder
+from services.chatbot.engines import Hits, Query, top_n
+
+logger = logging.getLogger("malgeul.chatbot.dense")
+
+
+def encoder_slug(name: str) -> str:
+    """A file-name-safe form of an encoder name (``sentence-transformers:/a/b`` -> ``sentence-transformers-a-b``)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:80]
+
+
+def encode_in_batches(encoder: SentenceEncoder, texts: list[str], kind: Kind, batch: int = 32) -> np.ndarray:
+    """Encode many texts in small batches so a query waiting for the encoder's lock is not stalled for long."""
+    parts = [encoder.encode(texts[i : i + batch], kind=kind) for i in range(0, len(texts), batch)]
+    return np.concatenate(parts) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
+
+
+class VectorIndex:
+    """Inner-product search over unit vectors, by exact matrix product or, past ``hnsw_above`` rows, HNSW (faiss).
+
+    Exact search costs one (rows x dim) product per query: about 1 ms per 10,000 rows of 512-d here,
+    so it stays exact until collections are large; HNSW answers in well under a millisecond at any size.
+    """
+
+    def __init__(self, vectors: np.ndarray, hnsw_above: int) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._hnsw = None
+        if len(vectors) > hnsw_above:
+            import faiss  # only large collections need it
+
+            index = faiss.IndexHNSWFlat(self.vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+            index.hnsw.efSearch = 128
+            index.add(self.vectors)
+            self._hnsw = index
+
+    @property
+    def kind(self) -> str:
+        return "hnsw" if self._hnsw is not None else "exact"
+
+    def scores_or_top(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """All row scores (exact), or the ``n`` best rows and their scores (HNSW)."""
+        if self._hnsw is None:
+            return self.vectors @ vector, None
+        scores, rows = self._hnsw.search(vector[None, :].astype(np.float32), n)
+        keep = rows[0] >= 0
+        return scores[0][keep], rows[0][keep]
+
+
+class DenseSignal:
+    """Cosine similarity of the query to each entry's closest text (question, alt question or answer)."""
+
+    def __init__(
+        self, encoder: SentenceEncoder, vectors: np.ndarray, row_entry: np.ndarray, entries: int, hnsw_above: int
+    ) -> None:
+        self.encoder = encoder
+        self.name = f"dense:{encoder.name}"
+        self.row_entry = row_entry.astype(np.int64)
+        self.entries = entries
+        self.index = VectorIndex(vectors, hnsw_above)
+        # Rows are grouped by entry, so an entry's best row is one reduceat over the row scores.
+        self._starts = np.searchsorted(self.row_entry, np.arange(entries))
+
+    @classmethod
+    def build(
+        cls,
+        encoder: SentenceEncoder,
+        texts: list[str],
+        kinds: list[Kind],
+        row_entry: np.ndarray,
+        entries: int,
+        hnsw_above: int,
+    ) -> DenseSignal:
+        """``texts[r]`` belongs to entry ``row_entry[r]`` (non-decreasing); ``kinds[r]`` is query or passage."""
+        vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+        for kind in ("query", "passage"):
+            rows = [r for r, k in enumerate(kinds) if k == kind]
+            if rows:
+                vectors[rows] = encode_in_batches(encoder, [texts[r] for r in rows], kind)
+        return cls(encoder, vectors, row_entry, entries, hnsw_above)
+
+    def search(self, query: Query, n: int) -> Hits:
+        vector = self.encoder.encode([query.text], kind="query")[0]
+        return self.search_vector(vector, n)
+
+    def search_vector(self, vector: np.ndarray, n: int) -> Hits:
+        scores, rows = self.index.scores_or_top(vector, max(n * 4, 64))
+        if rows is None:
+            per_entry = np.maximum.reduceat(scores, self._starts) if self.entries else scores[:0]
+            return top_n(per_entry, n)
+        best: dict[int, float] = {}
+        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+            entry = int(self.row_entry[row])
+            if entry not in best:  # rows come best first
+                best[entry] = score
+        entries = np.fromiter(best.keys(), dtype=np.int64, count=len(best))[:n]
+        return Hits(entries, np.fromiter(best.values(), dtype=np.float32, count=len(best))[:n])
+
+    def save(self, folder: Path) -> None:
+        slug = encoder_slug(self.encoder.name)
+        np.save(folder / f"dense-{slug}.npy", self.index.vectors)
+        np.save(folder / "dense-row-entry.npy", self.row_entry)
+
+    @classmethod
+    def load(cls, folder: Path, encoder: SentenceEncoder, entries: int, hnsw_above: int) -> DenseSignal | None:
+        """The saved vectors of ``encoder``, or None when they were made by another encoder (rebuild then)."""
+        path = folder / f"dense-{encoder_slug(encoder.name)}.npy"
+        if not path.exists():
+            return None
+        vectors = np.load(path)
+        if vectors.shape[1] != encoder.dim:
+            return None
+        return cls(encoder, vectors, np.load(folder / "dense-row-entry.npy"), entries, hnsw_above)

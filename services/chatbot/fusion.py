@@ -1,0 +1,249 @@
+"""Weighted rank fusion of the retrieval engines, and the tuning of its weights and abstention threshold.
+
+Each engine's candidates are split by language into two channels: entries in the question's language
+(``same``) and entries in the other language (``cross``), ranked separately. Cross-lingual similarities
+are lower than same-language ones for every encoder, and lexical engines find nothing across languages,
+so one ranking would bury the English-only entry a Korean question is about under Korean near-misses.
+
+A channel votes for its candidates with ``weight * evidence * (k + 1) / (k + rank)``: the rank decides
+the order (cosine, BM25 and StarSpace scales do not compare), the evidence term (the raw score mapped
+onto [0, 1] between what out-of-domain and in-domain questions typically score in that channel) keeps
+a rank-1 vote from a channel that found nothing alike from counting as much as a real match. The fused
+score is in [0, 1]; below ``threshold`` the bot abstains. Weights, ``k`` and the threshold are chosen
+on held-out questions by grid search.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from services.chatbot.engines import Hits
+
+logger = logging.getLogger("malgeul.chatbot.fusion")
+
+WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
+K_GRID = (1.0, 3.0, 10.0)
+MAX_FALSE_ABSTENTION = 0.05
+_HANGUL = re.compile(r"[가-힣ㄱ-ㅎㅏ-ㅣ]")
+
+
+def language_of(text: str) -> str:
+    """'ko' when the text has any Hangul, else 'en' (the two languages the service serves)."""
+    return "ko" if _HANGUL.search(text) else "en"
+
+
+def channel(signal: str, same_language: bool) -> str:
+    return f"{signal}|{'same' if same_language else 'cross'}"
+
+
+@dataclass
+class FusionParams:
+    """What the fusion needs at query time; stored with the collection."""
+
+    weights: dict[str, float]  # channel ("engine|same" or "engine|cross") -> weight
+    calibration: dict[str, tuple[float, float]]  # channel -> (low, high) raw scores mapped to 0 and 1
+    k: float = 3.0
+    threshold: float = 0.3
+    report: dict[str, float] = field(default_factory=dict)  # how the tuning questions fared
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> FusionParams:
+        data = dict(data)
+        data["calibration"] = {k: (float(v[0]), float(v[1])) for k, v in data["calibration"].items()}
+        return cls(**data)
+
+
+def evidence(raw: np.ndarray, low: float, high: float) -> np.ndarray:
+    return np.clip((raw - low) / max(high - low, 1e-6), 0.0, 1.0)
+
+
+def split_channels(hits: dict[str, Hits], same: np.ndarray) -> dict[str, Hits]:
+    """Each engine's hits as two channels; ``same[e]`` says whether entry ``e`` is in the question's language."""
+    out: dict[str, Hits] = {}
+    for name, h in hits.items():
+        mask = same[h.entries] if h.entries.size else np.zeros(0, dtype=bool)
+        out[channel(name, True)] = Hits(h.entries[mask], h.scores[mask])
+        out[channel(name, False)] = Hits(h.entries[~mask], h.scores[~mask])
+    return out
+
+
+def fuse(channels: dict[str, Hits], params: FusionParams) -> tuple[np.ndarray, np.ndarray]:
+    """Entry indexes best first and their fused scores in [0, 1]."""
+    total = normaliser(params.weights)
+    scores: dict[int, float] = {}
+    for name, h in channels.items():
+        weight = params.weights.get(name, 0.0)
+        if weight <= 0 or h.entries.size == 0:
+            continue
+        low, high = params.calibration.get(name, (0.0, 1.0))
+        votes = weight * evidence(h.scores, low, high) * (params.k + 1) / (params.k + np.arange(1, h.entries.size + 1))
+        for entry, vote in zip(h.entries.tolist(), votes.tolist(), strict=True):
+            scores[entry] = scores.get(entry, 0.0) + vote
+    if not scores:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    entries = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
+    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores)) / total
+    order = np.lexsort((entries, -values))  # ties: the earlier entry first, for stable answers
+    return entries[order], values[order].astype(np.float32)
+
+
+def normaliser(weights: dict[str, float]) -> float:
+    """An entry gets votes from one side only (same or cross language): the larger side's weight is a full score."""
+    same = sum(w for n, w in weights.items() if n.endswith("|same"))
+    cross = sum(w for n, w in weights.items() if n.endswith("|cross"))
+    return max(same, cross) or 1.0
+
+
+@dataclass(frozen=True)
+class TuningQuestion:
+    """A held-out question: ``entry`` is the index of the right entry, or None when it should be abstained on."""
+
+    text: str
+    entry: int | None
+    kind: str = "held-out"
+
+
+def calibrate(names: list[str], runs: list[dict[str, Hits]], gold: list[int | None]) -> dict[str, tuple[float, float]]:
+    """Per channel: the median top score of out-of-domain questions -> 0, the upper quartile of right answers -> 1."""
+    calibration: dict[str, tuple[float, float]] = {}
+    for name in names:
+        ood = [float(r[name].scores[0]) if r[name].scores.size else 0.0 for r, g in zip(runs, gold, strict=True) if g is None]
+        # In-domain: the channel's score of the right entry, when the channel ranks it first.
+        right = [
+            float(r[name].scores[0])
+            for r, g in zip(runs, gold, strict=True)
+            if g is not None and r[name].entries.size and int(r[name].entries[0]) == g
+        ]
+        low = float(np.median(ood)) if ood else (float(np.quantile(right, 0.05)) if right else 0.0)
+        high = float(np.quantile(right, 0.75)) if right else low + 1.0
+        calibration[name] = (low, max(high, low + 1e-3))
+    return calibration
+
+
+def tune(
+    names: list[str],
+    runs: list[dict[str, Hits]],
+    gold: list[int | None],
+    kinds: list[str] | None = None,
+    fixed: dict[str, float] | None = None,
+) -> FusionParams:
+    """Grid-search channel weights and ``k``, then the threshold, on held-out questions.
+
+    ``runs[i]`` holds the channel hits of question ``i``; channels named in ``fixed`` keep that weight.
+    """
+    fixed = fixed or {}
+    calibration = calibrate(names, runs, gold)
+    in_domain = np.array([g is not None for g in gold])
+    weight = kind_weights(kinds or ["question"] * len(gold), in_domain)
+    free = [n for n in names if n not in fixed]
+    grids = [WEIGHT_GRID if n in free else (fixed[n],) for n in names]
+    combos = np.array([w for w in itertools.product(*grids) if sum(w) > 0], dtype=np.float64)
+    best: tuple[tuple[float, float], FusionParams] | None = None
+    for k in K_GRID:
+        votes, correct = _vote_tensor(names, runs, gold, calibration, k)
+        for start in range(0, len(combos), 256):
+            chunk = combos[start : start + 256]
+            same = np.array([n.endswith("|same") for n in names])
+            norm = np.maximum(chunk[:, same].sum(axis=1), chunk[:, ~same].sum(axis=1))
+            fused = np.einsum("ws,qsc->wqc", chunk, votes) / norm[:, None, None]
+            top = fused.argmax(axis=2)
+            top_score = np.take_along_axis(fused, top[..., None], axis=2)[..., 0]
+            top_correct = np.take_along_axis(np.broadcast_to(correct, fused.shape), top[..., None], axis=2)[..., 0]
+            for w, scores, right in zip(chunk, top_score, top_correct, strict=True):
+                threshold, objective, report = best_threshold(scores, right, in_domain, weight)
+                key = (round(objective, 6), report["top1"])
+                if best is None or key > best[0]:
+                    weights = dict(zip(names, map(float, w), strict=True))
+                    best = (key, FusionParams(weights, calibration, k, threshold, report))
+    assert best is not None
+    params = best[1]
+    logger.info("fusion tuned", extra={"weights": params.weights, "k": params.k, "threshold": round(params.threshold, 4), **params.report})
+    return params
+
+
+def _vote_tensor(
+    names: list[str], runs: list[dict[str, Hits]], gold: list[int | None], calibration: dict[str, tuple[float, float]], k: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """votes[q, s, c]: the unweighted vote of channel s for candidate c of question q; correct[q, c]."""
+    candidate_lists: list[dict[int, int]] = []
+    for run in runs:
+        candidates: dict[int, int] = {}
+        for name in names:
+            for entry in run[name].entries.tolist():
+                candidates.setdefault(entry, len(candidates))
+        candidate_lists.append(candidates)
+    width = max((len(c) for c in candidate_lists), default=1) or 1
+    votes = np.zeros((len(runs), len(names), width))
+    correct = np.zeros((len(runs), width), dtype=bool)
+    for q, (run, candidates) in enumerate(zip(runs, candidate_lists, strict=True)):
+        for s, name in enumerate(names):
+            h = run[name]
+            if h.entries.size == 0:
+                continue
+            low, high = calibration[name]
+            v = evidence(h.scores, low, high) * (k + 1) / (k + np.arange(1, h.entries.size + 1))
+            votes[q, s, [candidates[e] for e in h.entries.tolist()]] = v
+        if gold[q] is not None and gold[q] in candidates:
+            correct[q, candidates[gold[q]]] = True
+    return votes, correct
+
+
+def kind_weights(kinds: list[str], in_domain: np.ndarray) -> np.ndarray:
+    """Each kind of question (held-out, ko, ko->en, ...) counts as much as any other, however many it has."""
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    return np.array([1.0 / counts[kind] for kind in kinds]) * np.where(in_domain, 1.0, 1.0)
+
+
+def best_threshold(
+    top_score: np.ndarray, top_correct: np.ndarray, in_domain: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[float, float, dict]:
+    """The threshold maximising right answers + right abstentions, penalising false abstention past 5 %.
+
+    ``weight`` balances kinds of questions; rates are weighted means within in-domain and out-of-domain.
+    """
+    weight = np.ones(len(top_score)) if weight is None else weight
+    order = np.argsort(top_score)
+    s = top_score[order]
+    ind = in_domain[order]
+    w = weight[order]
+    right = (top_correct & in_domain)[order]
+    n_in = max(float(w[ind].sum()), 1e-9)
+    n_ood = float(w[~ind].sum())
+    # Threshold between s[i-1] and s[i] abstains on the i lowest questions (i = 0..n).
+    abstained_in = np.concatenate([[0], np.cumsum(w * ind)])
+    abstained_ood = np.concatenate([[0], np.cumsum(w * ~ind)])
+    lost_right = np.concatenate([[0], np.cumsum(w * right)])
+    total_right = float((w * right).sum())
+    answered_right = (total_right - lost_right) / n_in
+    false_abstention = abstained_in / n_in
+    ood_abstention = abstained_ood / n_ood if n_ood else np.zeros_like(false_abstention, dtype=float)
+    objective = answered_right + ood_abstention - 3.0 * np.maximum(0.0, false_abstention - MAX_FALSE_ABSTENTION)
+    # Only cut between distinct scores.
+    valid = np.ones(len(s) + 1, dtype=bool)
+    valid[1:-1] = s[1:] > s[:-1]
+    objective = np.where(valid, objective, -np.inf)
+    i = int(np.argmax(objective))
+    if i == 0:
+        threshold = float(s[0]) / 2 if len(s) else 0.0
+    elif i == len(s):
+        threshold = float(s[-1]) + 1e-6
+    else:
+        threshold = float(s[i - 1] + s[i]) / 2  # halfway: a margin both ways
+    report = {
+        "top1": round(total_right / n_in, 4),
+        "top1_answered": round(float(answered_right[i]), 4),
+        "false_abstention": round(float(false_abstention[i]), 4),
+        "ood_abstention": round(float(ood_abstention[i]), 4),
+        "questions": int(len(s)),
+    }
+    return threshold, float(objective[i]), report

@@ -1,0 +1,125 @@
+"""What the chatbot does at start-up: load the shared models once, reload saved collections, add the default one."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from common.encoders import SentenceEncoder, UseEncoder, load_encoder
+from common.health import Readiness
+from services.chatbot.collection import Engines, FaqCollection, build_collection
+from services.chatbot.config import ChatbotSettings
+from services.chatbot.dataset import load_dev_set, load_entries, load_ood_pool
+from services.chatbot.engines.starspace import StarSpaceConfig
+from services.chatbot.fusion import TuningQuestion
+from services.chatbot.schemas import FaqEntry
+from services.chatbot.store import CollectionStore
+
+logger = logging.getLogger("malgeul.chatbot.startup")
+
+
+def load_engines(settings: ChatbotSettings) -> Engines:
+    """Kiwi and the sentence encoders, loaded once and shared by every collection (seconds, not per query)."""
+    # OpenMP engines spin on every core by default: on a busy 2-core machine one thread is many times faster.
+    os.environ.setdefault("OMP_NUM_THREADS", str(settings.encoder_threads))
+    from services.chatbot.engines.kiwi_analyzer import KiwiAnalyzer
+
+    analyzer = KiwiAnalyzer() if (settings.lexical or settings.starspace) else _NoAnalyzer()
+    encoders = [_encoder(spec, settings.encoder_threads) for spec in settings.encoders]
+    starspace = (
+        StarSpaceConfig(dim=settings.starspace_dim, max_epochs=settings.starspace_max_epochs, max_seconds=settings.starspace_max_seconds)
+        if settings.starspace
+        else None
+    )
+    return Engines(analyzer, encoders, starspace, settings.lexical, settings.hnsw_above)
+
+
+def _encoder(spec: str, threads: int) -> SentenceEncoder:
+    # USE's default of 2 threads is ~15x slower than 1 when other processes keep the cores busy (measured).
+    if spec == "use-multilingual":
+        return UseEncoder(threads=threads)
+    return load_encoder(spec)
+
+
+class _NoAnalyzer:
+    """Stands in for Kiwi when no engine needs morphemes (dense-only configurations)."""
+
+    name = "none"
+
+    def terms(self, text: str) -> list[str]:
+        return []
+
+    def terms_many(self, texts: list[str]) -> list[list[str]]:
+        return [[] for _ in texts]
+
+
+def collection_builder(settings: ChatbotSettings, engines: Engines, extra_tuning: list[TuningQuestion] | None = None):
+    """The function that builds a collection with this service's engines and tuning data."""
+    ood = load_ood_pool()
+
+    def build(name: str, entries: list[FaqEntry]) -> FaqCollection:
+        return build_collection(
+            name, entries, engines, ood_questions=ood, extra_tuning=extra_tuning or [], max_tuning=settings.tuning_questions
+        )
+
+    return build
+
+
+def default_tuning(entries: list[FaqEntry], settings: ChatbotSettings) -> list[TuningQuestion]:
+    """The 'tune' split of the default collection's dev set (the 'test' split stays for evaluation)."""
+    if not settings.default_dev_set_path.exists():
+        return []
+    index = {e.id: i for i, e in enumerate(entries)}
+    return [
+        TuningQuestion(q.text, index[q.entry_id] if q.entry_id else None, q.kind)
+        for q in load_dev_set(settings.default_dev_set_path)
+        if q.split == "tune" and (q.entry_id is None or q.entry_id in index)
+    ]
+
+
+def open_store(settings: ChatbotSettings, engines: Engines) -> CollectionStore:
+    """The store with every saved collection loaded; stale ones (other engines) are queued for a rebuild."""
+    store = CollectionStore(settings.collections_dir, engines, collection_builder(settings, engines))
+    for name, entries in store.load_saved():
+        store.submit(name, entries, _builder_for(name, entries, settings, engines))
+    return store
+
+
+def _builder_for(name: str, entries: list[FaqEntry], settings: ChatbotSettings, engines: Engines):
+    if name == settings.default_collection:
+        return collection_builder(settings, engines, default_tuning(entries, settings))
+    return None
+
+
+def ensure_default_collection(settings: ChatbotSettings, store: CollectionStore):
+    """Queue a build of the default collection when it is configured and absent; returns its ticket or None."""
+    name = settings.default_collection
+    if not name or store.get(name) is not None or store.is_building(name):
+        return None
+    if not settings.default_collection_path.exists():
+        logger.warning("default collection file missing", extra={"path": str(settings.default_collection_path)})
+        return None
+    entries = load_entries(settings.default_collection_path)
+    builder = collection_builder(settings, store.engines, default_tuning(entries, settings))
+    logger.info("building the default collection", extra={"collection": name, "entries": len(entries)})
+    return store.submit(name, entries, builder)
+
+
+def start(settings: ChatbotSettings, readiness: Readiness, holder: dict) -> None:
+    """Runs in a background thread at start-up: models, then saved collections, then the default collection."""
+    try:
+        engines = load_engines(settings)
+        readiness.set("models", "ready")
+        store = open_store(settings, engines)
+        holder["store"] = store
+        ticket = ensure_default_collection(settings, store)
+        if ticket is not None:
+            ticket.future.result()
+        readiness.set("collections", "ready")
+    except Exception as exc:
+        logger.exception("start-up failed")
+        for component in ("models", "collections"):
+            if readiness.state(component) != "ready":
+                readiness.set(component, "failed", f"{type(exc).__name__}: {exc}")
+
+
