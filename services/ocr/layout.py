@@ -53,13 +53,14 @@ class Page:
     transform: np.ndarray = field(default_factory=lambda: np.eye(3))
     notes: list[str] = field(default_factory=list)
 
-    def crop(self, box: tuple[int, int, int, int], pad: float = 0.5) -> np.ndarray:
+    def crop(self, box: tuple[int, int, int, int], pad: float = 0.5, x_margin: bool = True) -> np.ndarray:
         """The region of ``box`` (plus a thin margin) on a wide blank border of its own background:
         Tesseract wants room around a line, but a padded crop would catch parts of the rows around it."""
         x, y, w, h = box
         m = int(round(0.15 * self.text_height)) + 1
         height, width = self.gray.shape
-        tight = self.gray[max(0, y - m) : min(height, y + h + m), max(0, x - m) : min(width, x + w + m)]
+        mx = m if x_margin else 0
+        tight = self.gray[max(0, y - m) : min(height, y + h + m), max(0, x - mx) : min(width, x + w + mx)]
         edge = np.concatenate([tight[0], tight[-1], tight[:, 0], tight[:, -1]])
         p = int(round(pad * self.text_height))
         return cv2.copyMakeBorder(tight, p, p, p, p, cv2.BORDER_CONSTANT, value=int(np.median(edge)))

@@ -106,6 +106,8 @@ class MatchReader:
                 reading = worker.read_line(page.crop(seg.box), "text")
                 seg.text, seg.confidence, seg.engine = reading.text, reading.confidence, reading.engine
         layout = analyse(rows, page.text_height)
+        for seg in layout.nickname_segments():
+            _read_nickname_parts(page, seg, worker)
         # Numbers again with a digit-only whitelist: the word model confuses 0/O, 1/l, 5/S.
         for seg, kind in layout.numeric_segments():
             reading = worker.read_line(page.crop(seg.box), kind)  # type: ignore[arg-type]
@@ -186,6 +188,47 @@ class MatchReader:
         if not segs:
             return 0.0
         return float(np.clip(np.mean([s.confidence for s in segs]), 0.0, 1.0))
+
+
+def underscores(page: Page, box: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+    """x ranges (page pixels) of underscores in ``box``: thin flat strokes at the bottom of the line.
+
+    Tesseract drops most underscores next to Hangul or digits, and reads a mixed-script nickname much
+    better one script at a time; an underscore is where players put the script change."""
+    x, y, w, h = box
+    tight = page.gray[y : y + h, x : x + w]
+    if tight.size == 0:
+        return []
+    _, ink = cv2.threshold(tight, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    found = []
+    t = page.text_height
+    for cx, cy, cw, ch, _area in stats[1:]:
+        if ch <= max(3, 0.16 * t) and cw >= 0.3 * t and cw >= 3 * ch and cy + ch >= 0.75 * h:
+            found.append((x + int(cx), x + int(cx + cw)))
+    return sorted(found)
+
+
+def _read_nickname_parts(page: Page, seg: Segment, worker: TesseractWorker) -> None:
+    """Re-read a nickname with underscores as separate parts joined by `_`."""
+    cuts = underscores(page, seg.box)
+    if not cuts:
+        return
+    x, y, w, h = seg.box
+    parts, confidences = [], []
+    start = x
+    for left, right in cuts + [(x + w, x + w)]:
+        if left - start >= 0.3 * page.text_height:
+            reading = worker.read_line(page.crop((start, y, left - start, h), x_margin=False), "text")
+            parts.append(reading.text.replace(" ", "").strip("_"))
+            confidences.append(reading.confidence)
+        else:
+            parts.append("")
+        start = right
+    text = "_".join(parts).strip("_") if not (parts and parts[0] == "") else "_".join(parts)
+    if any(parts):
+        seg.text = text
+        seg.confidence = float(min(confidences)) if confidences else seg.confidence
 
 
 def _width_disagrees(seg: Segment, kind: str) -> bool:
