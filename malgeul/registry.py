@@ -25,7 +25,9 @@ class ProcessSpec:
 SERVICES: dict[str, ProcessSpec] = {
     spec.name: spec
     for spec in (
-        ProcessSpec("chatbot", "services.chatbot.app:app", "services.chatbot.config:ChatbotSettings"),
+        ProcessSpec(
+            "chatbot", "services.chatbot.app:app", "services.chatbot.config:ChatbotSettings", "services.chatbot.cli:prepare"
+        ),
         ProcessSpec("ocr", "services.ocr.app:app", "services.ocr.config:OcrSettings"),
         ProcessSpec("seq2sql", "services.seq2sql.app:app", "services.seq2sql.config:Seq2SqlSettings"),
         ProcessSpec("tts", "services.tts.app:app", "services.tts.config:TtsSettings"),

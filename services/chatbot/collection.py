@@ -20,7 +20,16 @@ from services.chatbot.engines import Analyzer, Hits, Query, Signal
 from services.chatbot.engines.bm25 import Bm25Signal
 from services.chatbot.engines.dense import DenseSignal
 from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
-from services.chatbot.fusion import FusionParams, TuningQuestion, channel, fuse, language_of, split_channels, tune
+from services.chatbot.fusion import (
+    FusionParams,
+    TuningQuestion,
+    channel,
+    cross_prior_weights,
+    fuse,
+    language_of,
+    split_channels,
+    tune,
+)
 from services.chatbot.schemas import Candidate, FaqEntry
 
 logger = logging.getLogger("malgeul.chatbot.collection")
@@ -266,7 +275,12 @@ def build_collection(
         )
         for q, t in zip(tuning, tuning_terms, strict=True)
     ]
-    fusion = tune(names, runs, [q.entry for q in tuning], [q.kind for q in tuning])
+    cross_questions = any(
+        q.entry is not None and language_of(q.text) != entry_language(entries[q.entry]) for q in tuning
+    )
+    # Without cross-language questions to tune on, cross-language channels keep the weights of the prior.
+    fixed = None if cross_questions else cross_prior_weights(names)
+    fusion = tune(names, runs, [q.entry for q in tuning], [q.kind for q in tuning], fixed=fixed)
 
     signals: list[Signal] = [*dense_full]
     if lexical_full is not None:

@@ -29,6 +29,10 @@ logger = logging.getLogger("malgeul.chatbot.fusion")
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
 K_GRID = (1.0, 3.0, 10.0)
 MAX_FALSE_ABSTENTION = 0.05
+# For collections without cross-language tuning questions: the weight of each encoder's cross-language
+# channel and how much lower its cross-language cosines run, as tuned on the bundled ko/en dev set.
+CROSS_PRIOR: dict[str, tuple[float, float]] = {"dense:use-multilingual": (4.0, 0.03), "dense:e5-small": (0.5, 0.0)}
+DEFAULT_CROSS_PRIOR = (1.0, 0.03)
 _HANGUL = re.compile(r"[가-힣ㄱ-ㅎㅏ-ㅣ]")
 
 
@@ -125,7 +129,22 @@ def calibrate(names: list[str], runs: list[dict[str, Hits]], gold: list[int | No
         low = float(np.median(ood)) if ood else (float(np.quantile(right, 0.05)) if right else 0.0)
         high = float(np.quantile(right, 0.75)) if right else low + 1.0
         calibration[name] = (low, max(high, low + 1e-3))
+    for name in names:
+        signal, side = name.rsplit("|", 1)
+        no_positives = not any(
+            g is not None and r[name].entries.size and int(r[name].entries[0]) == g for r, g in zip(runs, gold, strict=True)
+        )
+        if side == "cross" and no_positives and channel(signal, True) in calibration:
+            # No cross-language question to measure on: the same-language range, shifted by the prior.
+            offset = CROSS_PRIOR.get(signal, DEFAULT_CROSS_PRIOR)[1]
+            low, high = calibration[channel(signal, True)]
+            calibration[name] = (low - offset, high - offset)
     return calibration
+
+
+def cross_prior_weights(names: list[str]) -> dict[str, float]:
+    """Fixed weights of the cross-language channels, for collections tuned without cross-language questions."""
+    return {n: CROSS_PRIOR.get(n.rsplit("|", 1)[0], DEFAULT_CROSS_PRIOR)[0] for n in names if n.endswith("|cross")}
 
 
 def tune(

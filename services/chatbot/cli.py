@@ -1,0 +1,91 @@
+"""`malgeul eval faq` and `malgeul chatbot ...`: evaluate the default collection, build it ahead of start-up."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+from services.chatbot.config import ChatbotSettings
+
+
+def _engines(encoders: list[str] | None):
+    from services.chatbot.startup import load_engines
+
+    settings = ChatbotSettings()
+    if encoders:
+        settings = settings.model_copy(update={"encoders": encoders})
+    return settings, load_engines(settings)
+
+
+def eval_faq(argv: list[str]) -> int:
+    """Build the default collection (tuned on the dev set's 'tune' split) and score the 'test' split."""
+    parser = argparse.ArgumentParser(prog="malgeul eval faq", description=eval_faq.__doc__)
+    parser.add_argument("--encoders", help="comma-separated encoder specs (default: MALGEUL_CHATBOT_ENCODERS)")
+    parser.add_argument("--split", default="test", choices=["test", "tune", "all"])
+    parser.add_argument("--misses", action="store_true", help="list every wrong answer")
+    parser.add_argument("--json", action="store_true", help="also print the report as JSON")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    from services.chatbot.dataset import load_dev_set, load_entries
+    from services.chatbot.evaluation import GOALS, evaluate
+    from services.chatbot.startup import collection_builder, default_tuning
+
+    settings, engines = _engines(args.encoders.split(",") if args.encoders else None)
+    entries = load_entries(settings.default_collection_path)
+    started = time.monotonic()
+    build = collection_builder(settings, engines, default_tuning(entries, settings))
+    collection = build(settings.default_collection or "esports-rules", entries)
+    build_seconds = time.monotonic() - started
+    questions = [q for q in load_dev_set(settings.default_dev_set_path) if args.split == "all" or q.split == args.split]
+    report = evaluate(collection, questions)
+    print(f"faq eval: {len(entries)} entries, {len(questions)} dev questions ({args.split} split), engines {', '.join(engines.signature)}")
+    print(f"build {build_seconds:.1f} s; fusion weights {collection.fusion.weights}, k={collection.fusion.k}, threshold {collection.fusion.threshold:.3f}")
+    for line in report.lines():
+        print(line)
+    same = min(report.top1.get("ko", 0.0), report.top1.get("en", 0.0))
+    cross = min(report.top1.get("ko->en", 0.0), report.top1.get("en->ko", 0.0))
+    print(
+        "goals: same-language top-1 >= {same_language_top1} {a}, cross-language >= {cross_language_top1} {b}, "
+        "ood abstention >= {ood_abstention} {c}, false abstention <= {false_abstention} {d}".format(
+            **GOALS,
+            a="met" if same >= GOALS["same_language_top1"] else "NOT met",
+            b="met" if cross >= GOALS["cross_language_top1"] else "NOT met",
+            c="met" if report.ood_abstention >= GOALS["ood_abstention"] else "NOT met",
+            d="met" if report.false_abstention <= GOALS["false_abstention"] else "NOT met",
+        )
+    )
+    if args.misses:
+        for miss in report.misses:
+            print("  " + miss)
+    if args.json:
+        print(json.dumps({k: v for k, v in report.__dict__.items() if k != "misses"}, ensure_ascii=False))
+    return 0
+
+
+def prepare(settings: ChatbotSettings) -> None:
+    """`malgeul prepare chatbot`: build the default collection into var/ so start-up only loads it."""
+    from services.chatbot.startup import ensure_default_collection, load_engines, open_store
+
+    engines = load_engines(settings)
+    store = open_store(settings, engines)
+    ticket = ensure_default_collection(settings, store)
+    if ticket is not None:
+        ticket.future.result()
+    store.shutdown()
+
+
+def main(argv: list[str]) -> int:
+    """`malgeul chatbot build-default`: the same as the prepare step."""
+    parser = argparse.ArgumentParser(prog="malgeul chatbot")
+    parser.add_argument("command", choices=["build-default"])
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    prepare(ChatbotSettings())
+    return 0
+
+
+EVALS = {"faq": eval_faq}

@@ -1,0 +1,78 @@
+"""Scoring a built collection on dev questions: top-1 per kind, abstention both ways, latency."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.chatbot.collection import FaqCollection
+from services.chatbot.dataset import KINDS, DevQuestion
+
+GOALS = {"same_language_top1": 0.90, "cross_language_top1": 0.85, "ood_abstention": 0.85, "false_abstention": 0.05}
+
+
+@dataclass
+class EvalReport:
+    """``top1[kind]``: right entry ranked first (answered or not); ``answered_right[kind]``: right and not abstained."""
+
+    questions: dict[str, int] = field(default_factory=dict)
+    top1: dict[str, float] = field(default_factory=dict)
+    answered_right: dict[str, float] = field(default_factory=dict)
+    false_abstention: float = 0.0
+    ood_abstention: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    misses: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = []
+        for kind in KINDS:
+            if kind == "ood" or kind not in self.questions:
+                continue
+            out.append(
+                f"top-1 {kind:7s} {self.top1[kind]:.3f}  (answered and right {self.answered_right[kind]:.3f}, n={self.questions[kind]})"
+            )
+        out.append(f"out-of-domain abstention {self.ood_abstention:.3f}  (n={self.questions.get('ood', 0)})")
+        out.append(f"false abstention {self.false_abstention:.3f}  (in-domain questions abstained on)")
+        out.append(f"latency p50 {self.p50_ms:.1f} ms  p99 {self.p99_ms:.1f} ms  (in-process, per question)")
+        return out
+
+
+def evaluate(collection: FaqCollection, questions: list[DevQuestion]) -> EvalReport:
+    index = {e.id: i for i, e in enumerate(collection.entries)}
+    report = EvalReport()
+    hits: dict[str, list[bool]] = {}
+    right: dict[str, list[bool]] = {}
+    abstained_in: list[bool] = []
+    abstained_ood: list[bool] = []
+    latencies: list[float] = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = collection.ask(q.text, top_k=3)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if q.entry_id is None:
+            abstained_ood.append(answer.abstained)
+            if not answer.abstained:
+                report.misses.append(f"ood answered: {q.text!r} -> {answer.candidates[0].id} ({answer.candidates[0].score})")
+            continue
+        if q.entry_id not in index:
+            raise ValueError(f"dev question refers to unknown entry {q.entry_id}")
+        first = answer.candidates[0].id if answer.candidates else None
+        hits.setdefault(q.kind, []).append(first == q.entry_id)
+        right.setdefault(q.kind, []).append(first == q.entry_id and not answer.abstained)
+        abstained_in.append(answer.abstained)
+        if first != q.entry_id or answer.abstained:
+            what = "abstained" if answer.abstained else "wrong"
+            report.misses.append(f"{q.kind} {what}: {q.text!r} -> {first} (want {q.entry_id})")
+    for kind, values in hits.items():
+        report.questions[kind] = len(values)
+        report.top1[kind] = float(np.mean(values))
+        report.answered_right[kind] = float(np.mean(right[kind]))
+    report.questions["ood"] = len(abstained_ood)
+    report.ood_abstention = float(np.mean(abstained_ood)) if abstained_ood else 0.0
+    report.false_abstention = float(np.mean(abstained_in)) if abstained_in else 0.0
+    report.p50_ms = float(np.percentile(latencies, 50)) if latencies else 0.0
+    report.p99_ms = float(np.percentile(latencies, 99)) if latencies else 0.0
+    return report

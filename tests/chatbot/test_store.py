@@ -1,0 +1,48 @@
+"""Collections survive restarts, and a replacement never interrupts answers (the old version answers until the new one is live)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.chatbot.conftest import CAFE_ENTRIES, FAST_ENV, ask, put_json, wait_for_version
+
+
+def test_restart_keeps_collections_and_replacement_is_atomic(launch_service, tmp_path) -> None:
+    env = {**FAST_ENV, "MALGEUL_VAR_DIR": str(tmp_path / "var"), "MALGEUL_CHATBOT_PUT_WAIT_SECONDS": "0"}
+    first = launch_service("chatbot", env=env, ready=True, wait=240)
+    with httpx.Client(base_url=first.url, timeout=60) as client:
+        created = put_json(client, "cafe", CAFE_ENTRIES[:5])
+        assert created.status_code == 202, "with no wait, PUT answers while the build goes on"
+        v1 = created.json()["version"]
+        wait_for_version(client, "cafe", v1)
+        assert ask(client, "cafe", "라면 먹을 수 있나요?")["answer"]["id"] == "food"
+
+        # Replace: until the new version is live, every answer comes whole from the old one.
+        v2 = put_json(client, "cafe", CAFE_ENTRIES[3:]).json()["version"]
+        assert v2 != v1
+        seen_old = seen_new = 0
+        old_ids = {e["id"] for e in CAFE_ENTRIES[:5]}
+        new_ids = {e["id"] for e in CAFE_ENTRIES[3:]}
+        while True:
+            listed = {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}
+            ids = {c["id"] for c in ask(client, "cafe", "라면 먹을 수 있나요?", top_k=5)["candidates"]}
+            assert ids <= old_ids or ids <= new_ids, "never a mix of two versions"
+            if listed["cafe"] == v2:
+                seen_new += 1
+                if seen_new >= 2:
+                    break
+            else:
+                assert listed["cafe"] == v1
+                seen_old += 1
+        assert seen_old >= 1, "the old version answered while the new one was built"
+        assert ids <= new_ids
+        assert client.put("/v1/faq/collections/cafe", json={"entries": []}).status_code == 422
+    first.stop()
+
+    second = launch_service("chatbot", env=env, ready=True, wait=120)
+    with httpx.Client(base_url=second.url, timeout=60) as client:
+        listed = {c["collection"]: c for c in client.get("/v1/faq/collections").json()}
+        assert listed["cafe"]["version"] == v2 and listed["cafe"]["entries"] == len(CAFE_ENTRIES[3:])
+        reply = ask(client, "cafe", "Is there wifi?")
+        assert reply["answer"]["id"] == "wifi"
+    second.stop()
