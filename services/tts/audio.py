@@ -79,6 +79,10 @@ def decode_audio(data: bytes, max_seconds: float, rate: int = STT_RATE) -> np.nd
 
 
 def _declared_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
+    # A streamed WAV declares the maximum size (its length was unknown): PCM is bounded by the upload limit
+    # and the decoding loop instead.
+    if stream.codec_context.name.startswith("pcm_"):
+        return None
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:

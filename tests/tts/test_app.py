@@ -72,6 +72,17 @@ def test_english_round_trip_through_the_openai_client(client: openai.OpenAI) -> 
     assert word_error_rate([(text, transcript.text)]) <= 0.1, transcript.text
 
 
+def test_streamed_speech_through_the_openai_client_transcribes_back(client: openai.OpenAI) -> None:
+    text = "She plays the piano every evening after dinner."
+    with client.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input=text, response_format="wav"
+    ) as response:
+        streamed = b"".join(response.iter_bytes())
+    assert streamed[:4] == b"RIFF"
+    transcript = client.audio.transcriptions.create(model="whisper-1", file=("streamed.wav", streamed))
+    assert word_error_rate([(text, transcript.text)]) <= 0.15, transcript.text
+
+
 def test_transcription_formats(client: openai.OpenAI, english_wav: tuple[bytes, str]) -> None:
     wav, text = english_wav
     verbose = client.audio.transcriptions.create(
