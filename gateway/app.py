@@ -21,6 +21,7 @@ from common.metrics import instrument
 from gateway import openapi, readiness
 from gateway.auth import KeyAuthenticator, RateLimiter
 from gateway.config import GatewaySettings
+from gateway.demo import router as demo_router
 from gateway.proxy import Proxy
 from gateway.routing import RouteTable
 
@@ -121,4 +122,5 @@ async def forward(request: Request, path: str) -> Response:
     return await request.app.state.proxy.forward(request, route, principal)
 
 
+app.include_router(demo_router)
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
