@@ -5,6 +5,7 @@ structure, re-read numbers digit-only, check the record, and send doubtful regio
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -20,6 +21,9 @@ from services.ocr.roster import correct_nicknames
 from services.ocr.schemas import MatchRecord
 
 logger = logging.getLogger("malgeul.ocr.reader")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# A Latin word (capital first), maybe after a few characters: where a Hangul prefix is misread or dropped.
+LATIN_WORD_END = re.compile(r"^(.{0,4}?)([A-Z][a-z]{2,}\d*)$")
 cv2.setNumThreads(1)  # workers run in parallel; OpenCV's own threads would only contend with them
 
 
@@ -108,6 +112,7 @@ class MatchReader:
         layout = analyse(rows, page.text_height)
         for seg in layout.nickname_segments():
             _read_nickname_parts(page, seg, worker)
+            _reread_hangul_prefix(page, seg, worker)
         # Numbers again with a digit-only whitelist: the word model confuses 0/O, 1/l, 5/S.
         for seg, kind in layout.numeric_segments():
             reading = worker.read_line(page.crop(seg.box), kind)  # type: ignore[arg-type]
@@ -172,6 +177,8 @@ class MatchReader:
                         still.append((seg, kind))
                         continue
                     better = _valid(reading.text, kind) and (not _valid(seg.text, kind) or reading.confidence > seg.confidence)
+                    if kind == "text" and (HANGUL.search(seg.text) or len(reading.text) < len(seg.text.replace(" ", ""))):
+                        better = False  # a Latin-only engine would silently drop the Hangul of a nickname
                     if better:
                         seg.text, seg.confidence, seg.engine = reading.text, reading.confidence, engine.name
                         if engine.name not in used:
@@ -229,6 +236,47 @@ def _read_nickname_parts(page: Page, seg: Segment, worker: TesseractWorker) -> N
     if any(parts):
         seg.text = text
         seg.confidence = float(min(confidences)) if confidences else seg.confidence
+
+
+def _reread_hangul_prefix(page: Page, seg: Segment, worker: TesseractWorker) -> None:
+    """`달빛Knight` read as `SIKnight` or `Knight`: cut the line at each blank column before the Latin word,
+    read the left part with the Hangul model and the right part as usual, and keep the cut whose right part
+    is the same Latin word and whose left part is all Hangul."""
+    text = seg.text.replace(" ", "")
+    match = LATIN_WORD_END.match(text)
+    if not match or HANGUL.search(text) or "_" in text:
+        return
+    word = match.group(2)
+    x, y, w, h = seg.box
+    t = page.text_height
+    _, ink = cv2.threshold(page.gray[y : y + h, x : x + w], 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    # Near-blank columns: kerning lets a syllable's round bottom reach under the next letter.
+    blank = (ink > 0).sum(axis=0) <= max(1, int(0.12 * h))
+    # Cut candidates: the middle of each run of blank columns, one to three syllables from the start.
+    cuts = []
+    column = int(0.6 * t)
+    limit = min(w - int(1.5 * t), int(3.3 * t))
+    while column < limit:
+        if blank[column]:
+            end = column
+            while end < limit and blank[end]:
+                end += 1
+            cuts.append((column + end) // 2)
+            column = end
+        column += 1
+    best: tuple[float, str] | None = None
+    for cut in cuts[:6]:
+        right = worker.read_line(page.crop((x + cut, y, w - cut, h), x_margin=False), "text")
+        if right.text.replace(" ", "") != word:
+            continue
+        left = worker.read_line(page.crop((x, y, cut, h), x_margin=False), "hangul")
+        prefix = left.text.replace(" ", "")
+        if prefix and all(HANGUL.match(c) for c in prefix) and left.confidence >= 0.6:
+            # The rightmost cut that works: a cut too early can still pass when a syllable is dropped.
+            best = (left.confidence, prefix)
+    if best is not None:
+        seg.text = best[1] + word
+        seg.confidence = min(seg.confidence, best[0])
 
 
 def _width_disagrees(seg: Segment, kind: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 
 # What a cropped region is expected to hold: chooses the model and the character whitelist.
-FieldKind = Literal["text", "digits", "kda", "score"]
+FieldKind = Literal["text", "hangul", "digits", "kda", "score"]
 
 
 @dataclass

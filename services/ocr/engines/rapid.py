@@ -40,7 +40,7 @@ class RapidOcrEngine:
             return Reading("", 0.0, self.name)
         text = " ".join(texts[0].split())
         confidence = float(result.scores[0])
-        if kind == "text" and _NOT_LATIN.search(text):
+        if kind in ("text", "hangul") and _NOT_LATIN.search(text):
             return Reading("", 0.0, self.name)  # a Chinese guess at Hangul: useless here
         if kind in _ALLOWED and not _ALLOWED[kind].match(text.replace(" ", "")):
             confidence = min(confidence, 0.3)

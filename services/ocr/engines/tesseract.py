@@ -42,13 +42,28 @@ class TesseractWorker:
         for kind, api in self._numbers.items():
             api.SetVariable("tessedit_char_whitelist", WHITELISTS[kind])
         self._page = tesserocr.PyTessBaseAPI(path=tessdata, lang=text_lang, psm=tesserocr.PSM.AUTO)
+        # Hangul only: for a part of a nickname known not to be Latin (the eng model turns it into junk).
+        self._hangul = tesserocr.PyTessBaseAPI(path=tessdata, lang="Hangul", psm=tesserocr.PSM.SINGLE_LINE)
 
     def read_line(self, image: np.ndarray, kind: FieldKind) -> Reading:
-        api = self._text if kind == "text" else self._numbers[kind]
+        api = self._text if kind == "text" else self._hangul if kind == "hangul" else self._numbers[kind]
         api.SetImage(Image.fromarray(image))
         text = api.GetUTF8Text().strip()
         confidence = api.MeanTextConf() / 100.0 if text else 0.0
         return Reading(" ".join(text.split()), max(0.0, confidence), self.name)
+
+    def read_symbols(self, image: np.ndarray) -> list[tuple[str, float, int, int]]:
+        """Each character of a line with its confidence and x extent (crop pixels)."""
+        self._text.SetImage(Image.fromarray(image))
+        self._text.Recognize()
+        symbols = []
+        level = tesserocr.RIL.SYMBOL
+        for item in tesserocr.iterate_level(self._text.GetIterator(), level):
+            char = item.GetUTF8Text(level)
+            box = item.BoundingBox(level)
+            if char and box:
+                symbols.append((char, item.Confidence(level) / 100.0, box[0], box[2]))
+        return symbols
 
     def read_page(self, image: np.ndarray) -> list[TextLine]:
         self._page.SetImage(Image.fromarray(image))
@@ -66,7 +81,7 @@ class TesseractWorker:
         return lines
 
     def close(self) -> None:
-        for api in (self._text, self._page, *self._numbers.values()):
+        for api in (self._text, self._page, self._hangul, *self._numbers.values()):
             api.End()
 
 
