@@ -139,6 +139,7 @@ def prepare_dataset_command(argv: list[str]) -> int:
 
 
 EVALS = {"speech": eval_speech}
+EVALS["conversation"] = __import__("services.tts.conversation.evaluation", fromlist=["run"]).run
 _COMMANDS = {"prepare-dataset": prepare_dataset_command}
 
 
