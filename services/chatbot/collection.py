@@ -34,9 +34,11 @@ from services.chatbot.schemas import Candidate, FaqEntry
 
 logger = logging.getLogger("malgeul.chatbot.collection")
 
-CANDIDATES_PER_ENGINE = 20
+CANDIDATES_PER_ENGINE = 60  # searched per engine; the best 20 of each language are kept (encoders favour the same language)
 _ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest only dilutes its vector
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
+TWIN_ENCODER = "use-multilingual"
+TWIN_MIN_COSINE = 0.5  # mean of question and answer cosines; 54/60 ko/en pairs found, no false pair (bundled FAQ)
 
 
 @dataclass
@@ -47,7 +49,7 @@ class Engines:
     encoders: list[SentenceEncoder]
     starspace: StarSpaceConfig | None = StarSpaceConfig()
     lexical: bool = True
-    hnsw_above: int = 50_000
+    hnsw_above: int = 20_000
 
     @property
     def signature(self) -> list[str]:
@@ -70,7 +72,14 @@ class FaqCollection:
     """A built collection: answers a question with fused candidates, or abstains."""
 
     def __init__(
-        self, name: str, version: str, entries: list[FaqEntry], signals: list[Signal], fusion: FusionParams, engines: Engines
+        self,
+        name: str,
+        version: str,
+        entries: list[FaqEntry],
+        signals: list[Signal],
+        fusion: FusionParams,
+        engines: Engines,
+        twins: list[tuple[int, int]] = (),  # type: ignore[assignment]
     ) -> None:
         self.name = name
         self.version = version
@@ -78,8 +87,8 @@ class FaqCollection:
         self.signals = signals
         self.fusion = fusion
         self.engines = engines
-        langs = np.array([entry_language(e) for e in entries])
-        self._same = {lang: langs == lang for lang in ("ko", "en")}
+        self.twins = [(int(a), int(b)) for a, b in twins]
+        self._same, self._twin = language_maps(entries, self.twins)
 
     def query(self, text: str) -> Query:
         return Query(text=text, terms=self.engines.analyzer.terms(text))
@@ -89,7 +98,8 @@ class FaqCollection:
 
     def channels(self, question: str) -> dict[str, Hits]:
         """Each engine's candidates, split into the question's language and the other one."""
-        return split_channels(self.hits(self.query(question)), self._same[language_of(question)])
+        lang = language_of(question)
+        return split_channels(self.hits(self.query(question)), self._same[lang], self._twin[lang])
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
         entries, scores = fuse(self.channels(question), self.fusion)
@@ -112,7 +122,13 @@ class FaqCollection:
         )
         for signal in self.signals:
             signal.save(folder)
-        meta = {"name": self.name, "version": self.version, "engines": [s.name for s in self.signals], "fusion": self.fusion.to_json()}
+        meta = {
+            "name": self.name,
+            "version": self.version,
+            "engines": [s.name for s in self.signals],
+            "fusion": self.fusion.to_json(),
+            "twins": self.twins,
+        }
         (folder / "collection.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
     @staticmethod
@@ -136,11 +152,46 @@ class FaqCollection:
             signals.append(Bm25Signal.load(folder))
         if engines.starspace is not None:
             signals.append(StarSpaceSignal.load(folder))
-        return cls(meta["name"], meta["version"], entries, signals, FusionParams.from_json(meta["fusion"]), engines)
+        fusion = FusionParams.from_json(meta["fusion"])
+        return cls(meta["name"], meta["version"], entries, signals, fusion, engines, meta.get("twins", []))
 
 
 def entry_language(entry: FaqEntry) -> str:
     return entry.lang or language_of(entry.question)
+
+
+def language_maps(entries: list[FaqEntry], twins: list[tuple[int, int]]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per question language: which entries are in it, and each other-language entry's translation in it (or -1)."""
+    langs = np.array([entry_language(e) for e in entries])
+    same = {lang: langs == lang for lang in ("ko", "en")}
+    twin = {lang: np.full(len(entries), -1, dtype=np.int64) for lang in ("ko", "en")}
+    for a, b in twins:
+        twin[langs[a]][b] = a
+        twin[langs[b]][a] = b
+    return same, twin
+
+
+def find_twins(entries: list[FaqEntry], dense: DenseSignal, rows: _Rows) -> list[tuple[int, int]]:
+    """Pairs of entries that translate each other: mutual nearest across languages by question and answer vectors."""
+    vectors = dense.index.vectors
+    question = np.zeros((len(entries), vectors.shape[1]), dtype=np.float32)
+    answer = np.zeros_like(question)
+    for r, (owner, role) in enumerate(zip(rows.entry.tolist(), rows.role, strict=True)):
+        if role == "question":
+            question[owner] = vectors[r]
+        elif role == "answer":
+            answer[owner] = vectors[r]
+    langs = np.array([entry_language(e) for e in entries])
+    if len(set(langs.tolist())) < 2 or len(entries) > 20_000:
+        return []
+    similarity = (question @ question.T + answer @ answer.T) / 2
+    similarity[langs[:, None] == langs[None, :]] = -1.0
+    best = similarity.argmax(axis=1)
+    return [
+        (i, int(best[i]))
+        for i in range(len(entries))
+        if i < best[i] and best[best[i]] == i and similarity[i, best[i]] >= TWIN_MIN_COSINE
+    ]
 
 
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:
@@ -267,11 +318,15 @@ def build_collection(
         tuning_signals.append(starspace)
     # Lexical engines find nothing across languages: only the dense engines get a cross-language channel.
     names = [channel(s.name, True) for s in tuning_signals] + [channel(s.name, False) for s in dense_tuning]
-    same = {lang: np.array([entry_language(e) == lang for e in entries]) for lang in ("ko", "en")}
+    twin_source = next((d for d in dense_full if d.encoder.name == TWIN_ENCODER), None)
+    twins = find_twins(entries, twin_source, all_rows) if twin_source is not None else []
+    same, twin = language_maps(entries, twins)
     tuning_terms = engines.analyzer.terms_many([q.text for q in tuning])
     runs = [
         split_channels(
-            {s.name: s.search(Query(q.text, t), CANDIDATES_PER_ENGINE) for s in tuning_signals}, same[language_of(q.text)]
+            {s.name: s.search(Query(q.text, t), CANDIDATES_PER_ENGINE) for s in tuning_signals},
+            same[language_of(q.text)],
+            twin[language_of(q.text)],
         )
         for q, t in zip(tuning, tuning_terms, strict=True)
     ]
@@ -295,9 +350,10 @@ def build_collection(
             "entries": len(entries),
             "rows": len(all_rows.texts),
             "tuning_questions": len(tuning),
+            "twins": len(twins),
             "seconds_dense": round(t_dense - started, 2),
             "seconds_starspace": round(t_star - t_dense, 2),
             "seconds_total": round(time.monotonic() - started, 2),
         },
     )
-    return FaqCollection(name, version, entries, signals, fusion, engines)
+    return FaqCollection(name, version, entries, signals, fusion, engines, twins)

@@ -25,7 +25,7 @@ class ChatbotSettings(ServiceSettings):
     starspace_dim: int = Field(default=64, ge=8, le=512)
     starspace_max_epochs: int = Field(default=40, ge=1)
     starspace_max_seconds: float = Field(default=30.0, gt=0, description="Training time cap per collection.")
-    hnsw_above: int = Field(default=50_000, ge=0, description="Past this many texts per encoder, vectors are searched with HNSW (faiss).")
+    hnsw_above: int = Field(default=20_000, ge=0, description="Past this many texts per encoder, vectors are searched with HNSW (faiss).")
     default_collection: str = Field(default="esports-rules", description="Name of the collection loaded at start-up when absent; empty: none.")
     default_collection_path: Path = DATA_DIR / "faq" / "esports-rules.json"
     default_dev_set_path: Path = DATA_DIR / "faq" / "esports-rules-dev.json"
