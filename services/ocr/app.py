@@ -115,7 +115,12 @@ async def read_match_result(
     if names is None and state.store is not None:
         names = await run_in_threadpool(state.store.known_nicknames)
         min_similarity = settings.db_roster_min_similarity
-    outcome = await run_in_threadpool(reader.read, rgb, names, min_similarity)
+    try:
+        outcome = await run_in_threadpool(reader.read, rgb, names, min_similarity)
+    except Exception as exc:  # noqa: BLE001 - an image that trips the reader is the client's to know, not a 500
+        logger.exception("reader failed on an image")
+        raise ProblemError(422, "The image could not be read as a result screen (the reader failed on it; "
+                                "the failure is logged with this request's id).") from exc
     response = MatchReadResponse(match=outcome.record, engine=outcome.engine, fallback_used=outcome.fallback_used,
                                  confidence=round(outcome.confidence, 3), warnings=outcome.warnings)
     if save:

@@ -255,6 +255,8 @@ def _in_range(seg: Segment, table: TableLayout) -> bool:
 def _collect_players(table: TableLayout, rows: list[list[Segment]], header_rows: list[int], h: float,
                      used: set[int]) -> None:
     numeric_cols = {k: v for k, v in table.columns.items() if k != "nick"}
+    if not numeric_cols:
+        return  # a header with a nickname column but no K/D/A column inside this table's range
     for i in range(table.header_row + 1, len(rows)):
         if i in header_rows:
             break

@@ -113,6 +113,10 @@ class MatchReader:
         for seg in layout.nickname_segments():
             _read_nickname_parts(page, seg, worker)
             _reread_hangul_prefix(page, seg, worker)
+            _prefer_hangul(page, seg, worker)
+        for table in layout.tables:
+            for seg in table.name:
+                _read_words(page, seg, worker)
         # Numbers again with a digit-only whitelist: the word model confuses 0/O, 1/l, 5/S.
         for seg, kind in layout.numeric_segments():
             reading = worker.read_line(page.crop(seg.box), kind)  # type: ignore[arg-type]
@@ -277,6 +281,58 @@ def _reread_hangul_prefix(page: Page, seg: Segment, worker: TesseractWorker) -> 
     if best is not None:
         seg.text = best[1] + word
         seg.confidence = min(seg.confidence, best[0])
+
+
+def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker) -> None:
+    """An all-Hangul word that the mixed model turned into Latin junk (`바정솔` -> `uss`)."""
+    if HANGUL.search(seg.text) or "_" in seg.text or not seg.text:
+        return
+    if LATIN_WORD_END.match(seg.text.replace(" ", "")) and seg.confidence >= 0.85:
+        return  # reads as a proper Latin word
+    reading = worker.read_line(page.crop(seg.box), "hangul")
+    text = reading.text.replace(" ", "")
+    if text and all(HANGUL.match(c) for c in text) and reading.confidence >= max(0.8, seg.confidence - 0.05):
+        seg.text, seg.confidence = text, reading.confidence
+
+
+def _read_words(page: Page, seg: Segment, worker: TesseractWorker) -> None:
+    """A team name word by word (Tesseract drops the space between Hangul words and misreads short ones)."""
+    x, y, w, h = seg.box
+    t = page.text_height
+    _, ink = cv2.threshold(page.gray[y : y + h, x : x + w], 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    blank = (ink > 0).sum(axis=0) == 0
+    runs, column = [], 0
+    while column < w:
+        if blank[column]:
+            end = column
+            while end < w and blank[end]:
+                end += 1
+            if column > 0 and end < w:
+                runs.append((column, end))
+            column = end
+        column += 1
+    if not runs:
+        return
+    # A space is much wider than the gaps between letters or between the parts of a syllable.
+    typical = float(np.median([b - a for a, b in runs]))
+    words, start = [], 0
+    for a, b in runs:
+        if b - a >= max(2.5 * typical, 0.3 * h, 0.25 * t):
+            words.append((start, a))
+            start = b
+    words.append((start, w))
+    if len(words) < 2:
+        return
+    texts, confidences = [], []
+    for left, right in words:
+        piece = Segment(box=(x + left, y, right - left, h))
+        reading = worker.read_line(page.crop(piece.box), "text")
+        piece.text, piece.confidence = reading.text.replace(" ", ""), reading.confidence
+        _prefer_hangul(page, piece, worker)
+        texts.append(piece.text)
+        confidences.append(piece.confidence)
+    if all(texts):
+        seg.text, seg.confidence = " ".join(texts), min(confidences)
 
 
 def _width_disagrees(seg: Segment, kind: str) -> bool:
