@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -55,6 +56,12 @@ def synthetic_entries(n: int, seed: int = 0) -> list[dict]:
         e["id"] = f"{e['id']}-{i}"
         out.append(e)
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux): a cost per request that contention does not inflate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(url: str, name: str, questions: list[str], requests: int, concurrency: int) -> dict:
@@ -123,7 +130,8 @@ def main() -> int:
     ).start(wait=60)
     questions = [q.text for q in load_dev_set()]
     print(f"chatbot bench: encoders {args.encoders or '(default)'}, {args.requests} requests per run, logs in {logs}")
-    print("entries | build s | direct p50/p99 ms | gateway p50/p99 ms | gateway rps (4 clients)")
+    print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print("entries | build s | direct p50/p99 ms | service CPU ms/request | gateway p50/p99 ms | gateway rps (%d clients)" % args.concurrency)
     try:
         with httpx.Client(base_url=chatbot.url, timeout=600) as client:
             for size in [int(s) for s in args.sizes.split(",")]:
@@ -136,15 +144,18 @@ def main() -> int:
                 while {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}.get(name) != version:
                     time.sleep(0.5)
                 build = time.perf_counter() - started
+                cpu_before = cpu_seconds(chatbot.process.pid)
                 direct = measure(chatbot.url, name, questions, args.requests, 1)
+                cpu_ms = (cpu_seconds(chatbot.process.pid) - cpu_before) / (args.requests + 5) * 1000
                 via = measure(gateway.url, name, questions, args.requests, 1)
                 load = measure(gateway.url, name, questions, args.requests, args.concurrency)
                 print(
-                    f"{size:>7} | {build:7.1f} | {direct['p50_ms']:>6} / {direct['p99_ms']:<6} | "
+                    f"{size:>7} | {build:7.1f} | {direct['p50_ms']:>6} / {direct['p99_ms']:<6} | {cpu_ms:6.1f} | "
                     f"{via['p50_ms']:>6} / {via['p99_ms']:<6} | {load['rps']}",
                     flush=True,
                 )
                 client.delete(f"/v1/faq/collections/{name}")
+        print(f"load average after the run: {os.getloadavg()[0]:.1f}")
     finally:
         gateway.stop()
         chatbot.stop()
