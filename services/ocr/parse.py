@@ -62,8 +62,12 @@ def banner_result(text: str) -> Result | None:
     t = _norm(text)
     if not t or len(t) > 10:
         return None
+    if t in BANNER_WORDS:
+        return BANNER_WORDS[t]
     best, best_score = None, 0.0
     for word, result in BANNER_WORDS.items():
+        if len(word) < 4 or abs(len(t) - len(word)) > 1:
+            continue  # short words only exactly: `tiger` is not `tie`
         score = fuzz.ratio(t, word)
         if score > best_score:
             best, best_score = result, score
@@ -239,12 +243,12 @@ def _is_map_line(text: str) -> bool:
     return len(head) == 2 and _match_word(head[0], MAP_LABELS)
 
 
-def _merge(row: list[Segment]) -> Segment:
+def _merge(row: list[Segment], joiner: str = " ") -> Segment:
     x0 = min(s.box[0] for s in row)
     y0 = min(s.box[1] for s in row)
     x1 = max(s.box[0] + s.box[2] for s in row)
     y1 = max(s.box[1] + s.box[3] for s in row)
-    return Segment(box=(x0, y0, x1 - x0, y1 - y0), text=" ".join(s.text for s in row),
+    return Segment(box=(x0, y0, x1 - x0, y1 - y0), text=joiner.join(s.text for s in row),
                    confidence=min(s.confidence for s in row), engine=row[0].engine)
 
 
@@ -263,16 +267,22 @@ def _collect_players(table: TableLayout, rows: list[list[Segment]], header_rows:
         if i + 1 < len(rows) and i + 1 in header_rows:
             break  # the team line of the next table
         segs = [s for s in rows[i] if _in_range(s, table)]
-        if any(banner_result(s.text) for s in segs):
-            break
+        if any(banner_result(s.text) and abs(s.x0 - table.columns["nick"]) >= 1.5 * h for s in segs):
+            break  # the next team's line (a nickname like `Tiger` in the nickname column is not a banner)
         nick = [s for s in segs if abs(s.x0 - table.columns["nick"]) < 1.5 * h]
         if not nick:
             if table.players:
                 break
             continue
         cells: dict[str, Segment] = {}
+        first_number = min(numeric_cols.values())
+        nick_seg = nick[0]
+        for seg in sorted(segs, key=lambda s: s.x0):
+            # A nickname cut in two (a lost underscore): the piece right after it, well left of the numbers.
+            if seg is not nick_seg and 0 <= seg.x0 - nick_seg.x1 < 1.2 * h and seg.cx < first_number - 1.5 * h:
+                nick_seg = _merge([nick_seg, seg], joiner="")
         for seg in segs:
-            if seg is nick[0]:
+            if seg is nick[0] or nick_seg.x0 <= seg.cx <= nick_seg.x1:
                 continue
             role = min(numeric_cols, key=lambda r: abs(numeric_cols[r] - seg.cx))
             if abs(numeric_cols[role] - seg.cx) < 2.5 * h and role not in cells:
@@ -281,7 +291,7 @@ def _collect_players(table: TableLayout, rows: list[list[Segment]], header_rows:
             if table.players:
                 break
             continue
-        table.players.append(PlayerRow(nick=nick[0], cells={r: s for r, s in cells.items() if r in ("k", "d", "a", "kda")}))
+        table.players.append(PlayerRow(nick=nick_seg, cells={r: s for r, s in cells.items() if r in ("k", "d", "a", "kda")}))
         used.add(i)
 
 
