@@ -206,6 +206,7 @@ def analyse(rows: list[list[Segment]], text_height: float) -> ScreenLayout:
                 role = header_role(seg.text)
                 if role and role != "nick" and left <= seg.cx < right:
                     columns.setdefault(role, seg.cx)
+            _infer_missing_column(columns, [s for s in row if left <= s.cx < right and header_role(s.text) is None])
             tables.append(TableLayout(x_range=(left, right), header_row=i, columns=columns))
     layout = ScreenLayout(tables=tables)
     if not tables:
@@ -236,6 +237,24 @@ def analyse(rows: list[list[Segment]], text_height: float) -> ScreenLayout:
                     table.name.remove(seg)
                     break
     return layout
+
+
+def _infer_missing_column(columns: dict[str, float], unknown: list[Segment]) -> None:
+    """K, D and A headers with one unread (a lone small letter): the unknown header where it belongs."""
+    if "kda" in columns:
+        return
+    missing = [r for r in ("k", "d", "a") if r not in columns]
+    if len(missing) != 1 or not unknown:
+        return
+    role = missing[0]
+    known = {r: columns[r] for r in ("k", "d", "a") if r in columns}
+    for seg in sorted(unknown, key=lambda s: s.cx):
+        trial = {**known, role: seg.cx}
+        if sorted(trial, key=trial.get) == ["k", "d", "a"] and seg.cx > columns["nick"]:
+            gaps = sorted(trial.values())
+            if gaps[2] - gaps[1] < 2.5 * (gaps[1] - gaps[0]) and gaps[1] - gaps[0] < 2.5 * (gaps[2] - gaps[1]):
+                columns[role] = seg.cx
+                return
 
 
 def _is_map_line(text: str) -> bool:

@@ -23,6 +23,7 @@ from services.ocr.schemas import MatchRecord
 logger = logging.getLogger("malgeul.ocr.reader")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # A Latin word (capital first), maybe after a few characters: where a Hangul prefix is misread or dropped.
+PLAIN_PART = re.compile(r"^([A-Za-z]{3,}\d*|\d+|[A-Z][a-z]|[a-z]{2}|[A-Z]{2})$")
 LATIN_WORD_END = re.compile(r"^(.{0,4}?)([A-Z][a-z]{2,}\d*)$")
 cv2.setNumThreads(1)  # workers run in parallel; OpenCV's own threads would only contend with them
 
@@ -230,8 +231,16 @@ def _read_nickname_parts(page: Page, seg: Segment, worker: TesseractWorker) -> N
     start = x
     for left, right in cuts + [(x + w, x + w)]:
         if left - start >= 0.3 * page.text_height:
-            reading = worker.read_line(page.crop((start, y, left - start, h), x_margin=False), "text")
-            parts.append(reading.text.replace(" ", "").strip("_"))
+            crop = page.crop((start, y, left - start, h), x_margin=False)
+            reading = worker.read_line(crop, "text")
+            part = reading.text.replace(" ", "").strip("_")
+            if not HANGUL.search(part) and not PLAIN_PART.match(part):
+                # Not a Latin word or a number: maybe Hangul that the mixed model turned into junk.
+                second = worker.read_line(crop, "hangul")
+                other = second.text.replace(" ", "")
+                if other and all(HANGUL.match(c) for c in other) and second.confidence >= 0.75:
+                    part, reading = other, second
+            parts.append(part)
             confidences.append(reading.confidence)
         else:
             parts.append("")
@@ -296,7 +305,10 @@ def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker) -> None:
 
 
 def _read_words(page: Page, seg: Segment, worker: TesseractWorker) -> None:
-    """A team name word by word (Tesseract drops the space between Hangul words and misreads short ones)."""
+    """A Korean team name word by word (Tesseract drops the space between Hangul words and misreads short
+    ones); Latin names keep Tesseract's own spacing, which is right."""
+    if not HANGUL.search(seg.text):
+        return
     x, y, w, h = seg.box
     t = page.text_height
     _, ink = cv2.threshold(page.gray[y : y + h, x : x + w], 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
@@ -314,10 +326,11 @@ def _read_words(page: Page, seg: Segment, worker: TesseractWorker) -> None:
     if not runs:
         return
     # A space is much wider than the gaps between letters or between the parts of a syllable.
-    typical = float(np.median([b - a for a, b in runs]))
+    lengths = sorted(b - a for a, b in runs)
+    typical = float(np.median(lengths[:-1] if len(lengths) > 1 else lengths))
     words, start = [], 0
     for a, b in runs:
-        if b - a >= max(2.5 * typical, 0.3 * h, 0.25 * t):
+        if b - a >= max(2.5 * typical, 0.2 * h):
             words.append((start, a))
             start = b
     words.append((start, w))
