@@ -41,6 +41,7 @@ OPENAI_VOICE_ALIASES = {
 }
 FALLBACK_ALIASES = {"en-joe": "en-espeak-male"}  # when the neural voice is not installed
 _SILENCE_BETWEEN_SENTENCES = 0.12  # seconds
+_LANGUAGE_NAMES = {"": None, "en": "en", "english": "en", "ko": "ko", "kor": "ko", "korean": "ko"}
 _RECOGNIZER_PAD = 0.5  # seconds of silence around the voiced span
 
 
@@ -186,6 +187,7 @@ class SpeechService:
         """Decode, find speech (VAD), recognise; silence gives an empty text rather than invented words."""
         self.readiness.require("recognizer", "The speech recogniser")
         assert self.recognizer is not None
+        language = _LANGUAGE_NAMES.get((language or "").strip().lower().replace("_", "-").split("-")[0], language)
         if language and language not in self.recognizer.languages:
             raise ProblemError(400, f"The recogniser ({self.recognizer.name}) knows {', '.join(self.recognizer.languages)} "
                                     f"only; set MALGEUL_TTS_WHISPER_MODEL to a multilingual model for {language!r}.")
