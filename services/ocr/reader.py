@@ -330,7 +330,7 @@ def _read_words(page: Page, seg: Segment, worker: TesseractWorker) -> None:
     typical = float(np.median(lengths[:-1] if len(lengths) > 1 else lengths))
     words, start = [], 0
     for a, b in runs:
-        if b - a >= max(2.5 * typical, 0.2 * h):
+        if b - a >= max(2.5 * typical, 0.3 * h, 0.25 * t):
             words.append((start, a))
             start = b
     words.append((start, w))
