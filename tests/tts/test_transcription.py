@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -109,3 +110,21 @@ def test_korean_needs_a_multilingual_model(tts_service: ServiceProcess, english_
 
 def test_bad_response_format_is_refused(tts_service: ServiceProcess, english_wav: tuple[bytes, str]) -> None:
     assert _transcribe(tts_service, english_wav[0], response_format="docx").status_code == 422
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_transcription_cpu_cost_stays_low(tts_service: ServiceProcess) -> None:
+    """37 s of speech costs the service about 1.3 CPU-seconds; a model run off its loading thread cost ~10x."""
+    from services.tts.audio import decode_audio
+
+    joined = wav_bytes(np.concatenate([decode_audio(read_clip(c), 600) for c in human_clips()]), 16000)
+    assert tts_service.process is not None
+    before = _cpu_seconds(tts_service.process.pid)
+    r = _transcribe(tts_service, joined)
+    used = _cpu_seconds(tts_service.process.pid) - before
+    assert r.status_code == 200
+    assert used < 5.0, f"{used:.1f} CPU-seconds for 37 s of audio"
