@@ -93,7 +93,7 @@
       recorder.addEventListener("stop", () => {
         stream.getTracks().forEach((t) => t.stop());
         recordButton.setAttribute("aria-pressed", "false");
-        recordButton.textContent = "🎙 Speak 말하기";
+        recordButton.textContent = "● Speak 말하기";
         const blob = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
         recorder = null;
         const form = new FormData();

@@ -44,9 +44,10 @@ def _service_env(name: str, cache_dir: Path, database_url: str) -> dict[str, str
         # no default collection to build at start-up; the FAQ test uploads its own
         return {"MALGEUL_CHATBOT_DEFAULT_COLLECTION": "", "MALGEUL_CHATBOT_STARSPACE_MAX_SECONDS": "5"}
     if name == "seq2sql":
-        # trained models are keyed by a hash of their inputs, so reusing them across runs is safe
-        return {"MALGEUL_DATABASE_URL": database_url,
-                "MALGEUL_SEQ2SQL_MODEL_DIR": str(cache_dir / "browser-seq2sql-models")}
+        # nearest-neighbour slots on fewer synthesized questions: ready in ~20 s instead of minutes of training;
+        # models are keyed by a hash of their inputs, so reusing them across runs is safe
+        return {"MALGEUL_DATABASE_URL": database_url, "MALGEUL_SEQ2SQL_SLOT_MODEL": "knn",
+                "MALGEUL_SEQ2SQL_PER_SKETCH": "60", "MALGEUL_SEQ2SQL_MODEL_DIR": str(cache_dir / "browser-seq2sql-models")}
     if name == "ocr":
         return {"MALGEUL_DATABASE_URL": database_url}  # what the OCR page saves, the SQL page can query
     return {}
