@@ -141,3 +141,28 @@ def test_bad_speech_requests_get_a_problem_quickly(tts_service: ServiceProcess, 
 def test_openai_client_sees_unknown_voice_as_bad_request(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError):
         client.audio.speech.create(model="tts-1", voice="nobody", input="hi")
+
+
+@pytest.fixture(scope="module")
+def gateway_client(launch_service, tts_service: ServiceProcess) -> openai.OpenAI:
+    """The official client pointed at a real gateway (with an API key) in front of the speech service."""
+    gateway = launch_service("gateway", {"MALGEUL_GATEWAY_TTS_URL": tts_service.url, "MALGEUL_API_KEYS": "speech-key"})
+    return openai.OpenAI(base_url=gateway.url + "/v1", api_key="speech-key", max_retries=0, timeout=60)
+
+
+def test_openai_client_works_through_the_gateway(gateway_client: openai.OpenAI) -> None:
+    text = "The children are reading books in the library."
+    with gateway_client.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="en-joe", input=text, response_format="mp3"
+    ) as response:
+        audio = b"".join(response.iter_bytes())
+    transcript = gateway_client.audio.transcriptions.create(model="whisper-1", file=("speech.mp3", audio), language="en")
+    assert word_error_rate([(text, transcript.text)]) <= 0.15, transcript.text
+    korean = gateway_client.audio.speech.create(model="tts-1", voice="ko-jiwoo", input="다음 경기는 오후 7시입니다.")
+    assert len(korean.content) > 24000
+
+
+def test_gateway_refuses_the_client_without_the_key(gateway_client: openai.OpenAI) -> None:
+    stranger = gateway_client.with_options(api_key="wrong-key")
+    with pytest.raises(openai.AuthenticationError):
+        stranger.audio.speech.create(model="tts-1", voice="alloy", input="hi")
