@@ -141,7 +141,8 @@ async def read_text(
 ) -> TextResponse:
     """All text of an image with Tesseract's page layout: the text and each line with its box."""
     data = await read_upload(image, settings.max_upload_bytes, "image")
-    rgb = await run_in_threadpool(decode_image, data, settings.max_pixels, settings.max_side)
+    # Full size (the pixel limit still applies), so the boxes are in the uploaded image's pixels.
+    rgb = await run_in_threadpool(decode_image, data, settings.max_pixels, 1 << 30)
     readiness.require("engine", "The OCR engine")
     assert state.reader is not None
     lines = await run_in_threadpool(state.reader.read_text, rgb)

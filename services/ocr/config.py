@@ -22,7 +22,7 @@ class OcrSettings(ServiceSettings):
     cloud_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for the cloud engine.")
     roster_min_similarity: float = Field(default=0.6, ge=0.0, le=1.0,
                                          description="Least normalised edit similarity to correct to a given roster name.")
-    db_roster_min_similarity: float = Field(default=0.75, ge=0.0, le=1.0,
+    db_roster_min_similarity: float = Field(default=0.8, ge=0.0, le=1.0,
                                             description="The same for players already in the database (no roster given).")
     max_pixels: int = Field(default=40_000_000, description="Largest image (pixels) accepted.")
     max_side: int = Field(default=4000, description="Longer images are downscaled to this side first.")

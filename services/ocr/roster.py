@@ -22,10 +22,10 @@ def correct_nicknames(record: MatchRecord, roster: list[str], min_similarity: fl
     for index, player in enumerate(players):
         if player.nickname in known:
             continue
-        for name, score, _ in process.extract(
-            player.nickname, names, scorer=Levenshtein.normalized_similarity, limit=3, score_cutoff=min_similarity
-        ):
-            candidates.append((score, index, name))
+        # No score_cutoff here: rapidfuzz rounds it into a distance and drops scores equal to it.
+        for name, score, _ in process.extract(player.nickname, names, scorer=Levenshtein.normalized_similarity, limit=3):
+            if score >= min_similarity - 1e-9:
+                candidates.append((score, index, name))
     taken = {p.nickname for p in players if p.nickname in known}
     done: set[int] = set()
     changes = []
@@ -36,4 +36,18 @@ def correct_nicknames(record: MatchRecord, roster: list[str], min_similarity: fl
         players[index].nickname = name
         taken.add(name)
         done.add(index)
+    # When the roster names exactly this screen's players, the last unmatched readings can only be the
+    # roster names left over: pair them by similarity however low (a badly misread Hangul nickname).
+    unmatched = [i for i, p in enumerate(players) if p.nickname not in known]
+    left = [n for n in names if n not in taken]
+    if unmatched and len(unmatched) == len(left):
+        pairs = sorted(((Levenshtein.normalized_similarity(players[i].nickname, n), i, n) for i in unmatched for n in left),
+                       key=lambda c: -c[0])
+        for _score, index, name in pairs:
+            if index in done or name in taken:
+                continue
+            changes.append(f"nickname {players[index].nickname!r} taken as {name!r}, the roster name left over")
+            players[index].nickname = name
+            taken.add(name)
+            done.add(index)
     return changes
