@@ -30,7 +30,8 @@ class TtsSettings(ServiceSettings):
 
     piper_voices: str = Field(
         default="",
-        description="Extra piper voices, comma-separated ONNX paths (each with its .onnx.json); "
+        description="Extra piper voices, comma-separated: ONNX paths (each with its .onnx.json) or voice names "
+        "such as en_US-lessac-medium (fetched once into var/tts/piper-voices with MALGEUL_ALLOW_HUB=1); "
         "a multi-speaker model adds one voice per speaker.",
     )
     packaged_piper: bool = Field(default=True, description="Load the packaged neural English voice (joe, piper).")

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -82,7 +81,7 @@ class SpeechService:
 
     def _load_voices(self) -> None:
         from services.tts.engines.espeak import EspeakEngine
-        from services.tts.engines.piper import PiperEngine, packaged_voice
+        from services.tts.engines.piper import PiperEngine, locate_piper_voice, packaged_voice
 
         espeak = EspeakEngine(self.settings.espeak_binary)
         for spec in espeak.voices():
@@ -91,8 +90,9 @@ class SpeechService:
         packaged = packaged_voice() if self.settings.packaged_piper else None
         if packaged is not None:
             piper.add_model(packaged[0], "en-joe", "American English man, neural (piper, joe medium)")
-        for path in filter(None, (p.strip() for p in self.settings.piper_voices.split(","))):
-            piper.add_model(Path(path).expanduser())
+        downloads = self.settings.service_dir("tts") / "piper-voices"
+        for entry in filter(None, (p.strip() for p in self.settings.piper_voices.split(","))):
+            piper.add_model(locate_piper_voice(entry, downloads))
         for spec in piper.voices():
             self._voices[spec.id] = (spec, piper)
         logger.info("voices ready", extra={"voices": len(self._voices)})

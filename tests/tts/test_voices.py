@@ -75,3 +75,34 @@ def test_bad_synthesis_requests_are_refused(speech: SpeechService, text: str, vo
     with pytest.raises(ProblemError) as caught:
         speech.synthesize(text, voice, speed)
     assert caught.value.status == status
+
+
+def test_a_missing_piper_voice_is_reported_not_fetched(tmp_path, monkeypatch) -> None:
+    from common.health import Readiness
+    from services.tts.config import TtsSettings
+
+    monkeypatch.delenv("MALGEUL_ALLOW_HUB", raising=False)
+    settings = TtsSettings(piper_voices="en_US-nobody-medium", stt_engine="pocketsphinx", var_dir=tmp_path)
+    core = SpeechService(settings, Readiness("voices", "recognizer"))
+    core.load()
+    report = core.readiness.report()
+    assert report.components["voices"] == "failed"
+    assert "en_US-nobody-medium" in (report.detail or "") and "MALGEUL_ALLOW_HUB" in (report.detail or "")
+    with pytest.raises(ProblemError) as caught:
+        core.voices()
+    assert caught.value.status == 503
+
+
+def test_piper_voice_by_path_with_several_speakers(tiny_piper_model, tmp_path) -> None:
+    from common.health import Readiness
+    from services.tts.config import TtsSettings
+
+    settings = TtsSettings(piper_voices=str(tiny_piper_model), packaged_piper=False, stt_engine="pocketsphinx",
+                           var_dir=tmp_path)
+    core = SpeechService(settings, Readiness("voices", "recognizer"))
+    core.load()
+    ids = {v.id for v in core.voices() if v.engine == "piper"}
+    assert ids == {"piper-tiny-multi-alice", "piper-tiny-multi-bora", "piper-tiny-multi-chul"}
+    fast = core.synthesize_samples("Hello world.", "piper-tiny-multi-bora", speed=2.0)
+    slow = core.synthesize_samples("Hello world.", "piper-tiny-multi-bora", speed=1.0)
+    assert 0.4 < len(fast) / len(slow) < 0.6

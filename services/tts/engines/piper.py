@@ -23,6 +23,30 @@ def packaged_voice() -> tuple[Path, Path] | None:
     return (model, config) if model.exists() and config.exists() else None
 
 
+def locate_piper_voice(entry: str, download_dir: Path) -> Path:
+    """A piper voice by path, or by name (`en_US-lessac-medium`): one downloaded before into ``download_dir``,
+    else fetched there by piper when MALGEUL_ALLOW_HUB=1."""
+    from common.model_files import ModelNotFoundError, hub_allowed
+
+    path = Path(entry).expanduser()
+    if path.exists():
+        return path
+    cached = download_dir / f"{entry}.onnx"
+    if cached.exists() and Path(f"{cached}.json").exists():
+        return cached
+    if not hub_allowed():
+        raise ModelNotFoundError(
+            f"piper voice {entry!r} is not a path on this machine nor downloaded before into {download_dir}, "
+            "and hub downloads are off (set MALGEUL_ALLOW_HUB=1 to fetch a voice by name)."
+        )
+    from piper.download_voices import download_voice
+
+    download_dir.mkdir(parents=True, exist_ok=True)
+    logger.info("downloading piper voice", extra={"voice": entry, "to": str(download_dir)})
+    download_voice(entry, download_dir)
+    return cached
+
+
 def _language(config: dict) -> str:
     code = str(config.get("language", {}).get("code") or config.get("espeak", {}).get("voice", "en"))
     return "ko" if code.lower().startswith("ko") else "en"
