@@ -23,6 +23,7 @@ _LETTER_NAMES = {
     "Q": "큐", "R": "알", "S": "에스", "T": "티", "U": "유", "V": "브이", "W": "더블유", "X": "엑스",
     "Y": "와이", "Z": "제트",
 }
+_ENGLISH_DIGITS = ("제로", "원", "투", "쓰리", "포", "파이브", "식스", "세븐", "에이트", "나인")
 # Counters read with native Korean numbers (1-99); larger numbers fall back to Sino-Korean.
 _NATIVE_COUNTERS = "시간|시|개|명|살|마리|번째|잔|권|곳|가지|사람|달|판|그릇|병|송이|켤레"
 _SCORE_CONTEXT = re.compile(r"스코어|점수|세트|경기|라운드|승|패|이겼|졌|대\s*\d|킬|score", re.IGNORECASE)
@@ -122,6 +123,16 @@ def normalize_korean(text: str) -> str:
     # Clock time with seconds, then "13:11" (time or score by context).
     text = re.sub(r"(?<!\d)(\d{1,2}):(\d{2}):(\d{2})(?!\d)", lambda m: _time(int(m[1]), int(m[2]), int(m[3])), text)
     text = re.sub(r"(?<!\d)(\d{1,3})\s*:\s*(\d{1,3})(?!\d)", lambda m: _colon_pair(m, text), text)
+    # Codes and team names like T1, G2, A380 are read the English way in Korean: 티원, 지투.
+    text = re.sub(
+        r"(?<![A-Za-z0-9])([A-Z]{1,4})(\d{1,4})(?![\d.])",
+        lambda m: "".join(_LETTER_NAMES[c] for c in m[1]) + "".join(_ENGLISH_DIGITS[int(d)] for d in m[2]),
+        text,
+    )
+    text = re.sub(r"(?<![A-Za-z])(?:vs|VS|Vs)\.?(?![A-Za-z])", " 대 ", text)
+    # "3-2로 이겼다", "2-1 승": a hyphen between small numbers before a result word is a score.
+    text = re.sub(r"(?<![\d-])(\d{1,3})\s*-\s*(\d{1,3})(?=\s*(?:으로|로|승|패|무|스코어|완승|역전))",
+                  lambda m: f"{sino_korean(int(m[1]))} 대 {sino_korean(int(m[2]))}", text)
     text = re.sub(r"(\d+)\s*(?:vs\.?|VS)\s*(\d+)", lambda m: f"{sino_korean(int(m[1]))} 대 {sino_korean(int(m[2]))}", text)
     # Money before the number: $5 -> 5 달러
     text = re.sub(r"\$\s*(\d+(?:\.\d+)?)", r"\1 달러", text)
@@ -139,8 +150,8 @@ def normalize_korean(text: str) -> str:
     text = re.sub(r"(?<![\d.])0\d+(?:-\d+)*(?!\d)|(?<!\d)\d+(?:-\d+){2,}(?!\d)", lambda m: read_digits(m[0].replace("-", "")), text)
     text = re.sub(r"-(\d+)", lambda m: " 마이너스 " + m[1] if not m.string[: m.start()].rstrip()[-1:].isdigit() else m[0], text)
     text = re.sub(r"\d+", lambda m: sino_korean(int(m[0])) if len(m[0]) <= 20 else read_digits(m[0]), text)
-    # Acronyms: KDA -> 케이디에이 (2-6 capitals, maybe with digits already spelled out).
-    text = re.sub(r"(?<![A-Za-z])[A-Z]{2,6}(?![A-Za-z])", lambda m: "".join(_LETTER_NAMES[c] for c in m[0]), text)
+    # Acronyms and single capitals: KDA -> 케이디에이, A조 -> 에이조.
+    text = re.sub(r"(?<![A-Za-z])[A-Z]{1,6}(?![A-Za-z])", lambda m: "".join(_LETTER_NAMES[c] for c in m[0]), text)
     return _punctuation(text)
 
 
