@@ -120,3 +120,22 @@ def test_sessions_survive_a_crash_and_restart(tts, client):
     turn = client.post(f"/v1/conversation/sessions/{sid}/turns", json={"text": "what time is breakfast"}).json()
     assert turn["understood"]["intent"] == "ask_breakfast"
     assert client.get(f"/v1/conversation/sessions/{sid}/audio/0.wav").status_code == 200
+
+
+def test_silence_is_reprompted_not_invented(client, tmp_path):
+    sid = _start(client)["session_id"]
+    silence = tmp_path / "silence.wav"
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(silence), "trim", "0", "2"], check=True)
+    turn = client.post(f"/v1/conversation/sessions/{sid}/turns",
+                       files={"audio": ("silence.wav", silence.read_bytes(), "audio/wav")}).json()
+    assert turn["transcript"] == ""
+    assert "didn't hear" in turn["reply"]["text"] and turn["scene"] == "arrival"
+
+
+def test_ending_a_session_removes_it(client):
+    sid = _start(client, "doctor")["session_id"]
+    info = client.get(f"/v1/conversation/sessions/{sid}").json()
+    assert info["topic"] == "doctor" and info["expires_in_seconds"] > 60
+    assert client.delete(f"/v1/conversation/sessions/{sid}").status_code == 204
+    assert client.get(f"/v1/conversation/sessions/{sid}").status_code == 404
+    assert client.get(f"/v1/conversation/sessions/{sid}/audio/0.wav").status_code == 404

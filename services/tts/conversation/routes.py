@@ -62,7 +62,7 @@ router = APIRouter(
     prefix="/v1/conversation",
     tags=["conversation"],
     lifespan=lifespan,
-    responses=problem_responses(400, 404, 410, 413, 422, 503),
+    responses=problem_responses(503),
 )
 
 
@@ -86,7 +86,7 @@ async def list_topics(practice: PracticeDep) -> list[TopicInfo]:
     return [TopicInfo(**t) for t in practice.topics()]
 
 
-@router.post("/sessions", response_model=SessionCreated, status_code=200)
+@router.post("/sessions", response_model=SessionCreated, responses=problem_responses(404, 422))
 async def start_session(body: SessionCreate, practice: PracticeDep, speech: SpeechDep) -> SessionCreated:
     """Start a role-play: the bot opens the first scene ("Good evening... Table for how many?")."""
     state, audio_url = await practice.start(body.topic, body.voice, speech)
@@ -133,7 +133,7 @@ async def _read_turn(request: Request, limit: int) -> tuple[str | None, bytes | 
     "/sessions/{session_id}/turns",
     response_model=TurnResult,
     openapi_extra=_TURN_BODY,
-    responses=problem_responses(415),
+    responses=problem_responses(400, 404, 410, 413, 415, 422),
 )
 async def take_turn(session_id: SessionId, request: Request, practice: PracticeDep, speech: SpeechDep) -> TurnResult:
     """Say something in the role-play, as JSON `{"text": ...}` or a multipart `audio` recording.
@@ -159,7 +159,7 @@ async def take_turn(session_id: SessionId, request: Request, practice: PracticeD
     )
 
 
-@router.get("/sessions/{session_id}", response_model=SessionInfo)
+@router.get("/sessions/{session_id}", response_model=SessionInfo, responses=problem_responses(404, 410, 422))
 async def get_session(session_id: SessionId, practice: PracticeDep) -> SessionInfo:
     """A session's topic, scene and history (sessions expire when idle)."""
     state = practice.store.get(session_id)
@@ -174,7 +174,8 @@ async def get_session(session_id: SessionId, practice: PracticeDep) -> SessionIn
     )
 
 
-@router.delete("/sessions/{session_id}", status_code=204, response_class=Response)
+@router.delete("/sessions/{session_id}", status_code=204, response_class=Response,
+               responses=problem_responses(404, 410, 422))
 async def end_session(session_id: SessionId, practice: PracticeDep) -> Response:
     """End a session now and delete its audio."""
     practice.store.get(session_id)
@@ -186,7 +187,8 @@ async def end_session(session_id: SessionId, practice: PracticeDep) -> Response:
     "/sessions/{session_id}/audio/{turn}.wav",
     response_class=FileResponse,
     responses={200: {"content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
-                     "description": "The bot's reply of that turn as a WAV file."}},
+                     "description": "The bot's reply of that turn as a WAV file."},
+               **problem_responses(404, 410, 422)},
 )
 async def reply_audio(session_id: SessionId, turn: Annotated[int, Path(ge=0, le=100000)],
                       practice: PracticeDep) -> FileResponse:
