@@ -21,12 +21,12 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from common.health import Readiness  # noqa: E402
-from services.tts.audio import wav_bytes  # noqa: E402
-from services.tts.config import TtsSettings  # noqa: E402
-from services.tts.evaluation import human_clips, read_clip  # noqa: E402
-from services.tts.speech import SpeechService  # noqa: E402
-from tests.processes import ServiceProcess  # noqa: E402
+from common.health import Readiness
+from services.tts.audio import wav_bytes
+from services.tts.config import TtsSettings
+from services.tts.evaluation import human_clips, read_clip
+from services.tts.speech import SpeechService
+from tests.processes import ServiceProcess
 
 KOREAN_PARAGRAPH = (
     "어제 저녁 친선 경기에서 우리 팀은 2026년 시즌 첫 승리를 거두었습니다. 전반에는 상대의 빠른 공격에 밀렸지만, "
@@ -76,8 +76,9 @@ def main() -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-speech-"))
     service = ServiceProcess("tts", {"MALGEUL_VAR_DIR": str(log_dir / "var")}, log_dir)
     service.start(wait=180, ready=True)
-    gateway = ServiceProcess("gateway", {"MALGEUL_GATEWAY_TTS_URL": service.url, "MALGEUL_VAR_DIR": str(log_dir / "var")},
-                             log_dir)
+    gateway = ServiceProcess(
+        "gateway", {"MALGEUL_GATEWAY_TTS_URL": service.url, "MALGEUL_VAR_DIR": str(log_dir / "var")}, log_dir
+    )
     gateway.start(wait=60)
     print("loading the bare engines in this process ...", file=sys.stderr)
     speech = SpeechService(TtsSettings(), Readiness("voices", "recognizer"))
@@ -92,14 +93,22 @@ def main() -> int:
         seconds = len(joined_samples) / 16000
 
         def over_http(url: str, data: bytes) -> Callable[[], object]:
-            return lambda: httpx.post(url + "/v1/audio/transcriptions", files={"file": ("a.wav", data)},
-                                      timeout=300).raise_for_status()
+            return lambda: httpx.post(
+                url + "/v1/audio/transcriptions", files={"file": ("a.wav", data)}, timeout=300
+            ).raise_for_status()
 
-        print(f"STT ({seconds:.1f} s of human speech, one request; median of {repeat}, the three interleaved)")
+        print(
+            f"STT ({seconds:.1f} s of human speech, one request; median of {repeat}, the three interleaved)"
+        )
         runs: dict[str, list[float]] = {"bare engine": [], "service (HTTP)": [], "gateway": []}
-        calls = {"bare engine": lambda: speech.transcribe(joined), "service (HTTP)": over_http(service.url, joined),
-                 "gateway": over_http(gateway.url, joined)}
-        for _ in range(repeat):  # interleaved, so load from other processes on the machine hits all three alike
+        calls = {
+            "bare engine": lambda: speech.transcribe(joined),
+            "service (HTTP)": over_http(service.url, joined),
+            "gateway": over_http(gateway.url, joined),
+        }
+        for _ in range(
+            repeat
+        ):  # interleaved, so load from other processes on the machine hits all three alike
             for name, call in calls.items():
                 runs[name].append(median_time(call, 1))
         stt = {name: statistics.median(values) for name, values in runs.items()}
@@ -108,29 +117,40 @@ def main() -> int:
         print(f"  gateway overhead vs bare engine: {100 * (stt['gateway'] / stt['bare engine'] - 1):+.1f}%")
         per_clip = median_time(lambda: [speech.transcribe(c) for c in clips], 1)
         per_clip_gw = median_time(lambda: [over_http(gateway.url, c)() for c in clips], 1)
-        print(f"  {len(clips)} short clips one by one: bare RTF {per_clip / seconds:.3f}, "
-              f"gateway RTF {per_clip_gw / seconds:.3f}")
+        print(
+            f"  {len(clips)} short clips one by one: bare RTF {per_clip / seconds:.3f}, "
+            f"gateway RTF {per_clip_gw / seconds:.3f}"
+        )
 
         # --- TTS
-        for label, text, voice in (("Korean paragraph", KOREAN_PARAGRAPH, "ko-seoyeon"),
-                                   ("English paragraph", ENGLISH_TEXT, "en-joe")):
-            spec, engine, sentences = speech.plan(text, voice)
+        for label, text, voice in (
+            ("Korean paragraph", KOREAN_PARAGRAPH, "ko-seoyeon"),
+            ("English paragraph", ENGLISH_TEXT, "en-joe"),
+        ):
 
-            def first_chunk() -> None:
-                s, e, parts = speech.plan(text, voice)
-                next(iter(speech.stream(s, e, parts, 1.0)))
+            def first_chunk(text: str = text, voice: str = voice) -> None:
+                spec, engine, sentences = speech.plan(text, voice)
+                next(iter(speech.stream(spec, engine, sentences, 1.0)))
 
             bare_first = median_time(first_chunk, repeat)
-            bare_total = median_time(lambda: speech.synthesize_samples(text, voice), repeat)
+            bare_total = median_time(
+                lambda text=text, voice=voice: speech.synthesize_samples(text, voice), repeat
+            )
             audio_seconds = len(speech.synthesize_samples(text, voice)) / speech.settings.sample_rate
-            print(f"TTS {label} ({len(text)} characters, voice {voice}, {audio_seconds:.1f} s of audio; median of {repeat})")
-            print(f"  {'bare engine':15s} first audio {1000 * bare_first:7.1f} ms  whole {bare_total:5.2f} s  "
-                  f"RTF {bare_total / audio_seconds:.3f}")
+            print(
+                f"TTS {label} ({len(text)} characters, voice {voice}, {audio_seconds:.1f} s of audio; median of {repeat})"
+            )
+            print(
+                f"  {'bare engine':15s} first audio {1000 * bare_first:7.1f} ms  whole {bare_total:5.2f} s  "
+                f"RTF {bare_total / audio_seconds:.3f}"
+            )
             body = {"input": text, "voice": voice, "response_format": "pcm"}
             for name, url in (("service (HTTP)", service.url), ("gateway", gateway.url)):
                 first, total, size = first_audio_seconds(url, body, repeat)
-                print(f"  {name:15s} first audio {1000 * first:7.1f} ms  whole {total:5.2f} s  "
-                      f"RTF {total / (size / 2 / speech.settings.sample_rate):.3f}")
+                print(
+                    f"  {name:15s} first audio {1000 * first:7.1f} ms  whole {total:5.2f} s  "
+                    f"RTF {total / (size / 2 / speech.settings.sample_rate):.3f}"
+                )
         print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         gateway.stop()

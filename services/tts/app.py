@@ -56,14 +56,20 @@ SpeechDep = Annotated[SpeechService, Depends(get_speech)]
 @router.post(
     "/speech",
     response_class=StreamingResponse,
-    responses={200: {"description": "Audio bytes, streamed sentence by sentence.",
-                     "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA_TYPES.values()}}},
+    responses={
+        200: {
+            "description": "Audio bytes, streamed sentence by sentence.",
+            "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA_TYPES.values()},
+        }
+    },
 )
 async def create_speech(body: SpeechRequest, speech: SpeechDep) -> StreamingResponse:
     """Read `input` aloud in `voice` (OpenAI `audio.speech.create`). Long text is split into sentences and
     streamed: the first audio arrives while the rest is still being synthesized. `wav` is streamed with an
     open-ended header; `pcm` is raw 16-bit mono at 24 kHz."""
-    spec, engine, sentences = await run_in_threadpool(speech.plan, body.input, body.voice, body.speed, body.language)
+    spec, engine, sentences = await run_in_threadpool(
+        speech.plan, body.input, body.voice, body.speed, body.language
+    )
     chunks = speech.stream(spec, engine, sentences, body.speed)
     return StreamingResponse(
         encode_stream(chunks, speech.settings.sample_rate, body.response_format),
@@ -81,12 +87,18 @@ async def list_voices(speech: SpeechDep) -> list[VoiceInfo]:
 @router.post(
     "/transcriptions",
     response_model=Transcription | TranscriptionVerbose,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                     "description": "JSON for json/verbose_json; plain text for text, srt and vtt."}},
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "JSON for json/verbose_json; plain text for text, srt and vtt.",
+        }
+    },
 )
 async def create_transcription(
     speech: SpeechDep,
-    file: Annotated[UploadFile, File(description="Audio: wav, flac, mp3, ogg/opus, webm, m4a; any rate and channels.")],
+    file: Annotated[
+        UploadFile, File(description="Audio: wav, flac, mp3, ogg/opus, webm, m4a; any rate and channels.")
+    ],
     model: Annotated[str | None, Form(description="Accepted for compatibility (e.g. `whisper-1`).")] = None,
     language: Annotated[str | None, Form(description="`en` (or `ko` with a multilingual model).")] = None,
     prompt: Annotated[str | None, Form(description="Accepted for compatibility; not used.")] = None,
@@ -113,12 +125,23 @@ async def create_transcription(
         duration=round(result.duration, 3),
         text=result.text,
         segments=[
-            TranscriptSegment(id=i, start=round(s.start, 3), end=round(s.end, 3), text=" " + s.text,
-                              avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob)
+            TranscriptSegment(
+                id=i,
+                start=round(s.start, 3),
+                end=round(s.end, 3),
+                text=" " + s.text,
+                avg_logprob=s.avg_logprob,
+                no_speech_prob=s.no_speech_prob,
+            )
             for i, s in enumerate(result.segments)
         ],
-        words=[TranscriptWord(word=w.word, start=round(w.start, 3), end=round(w.end, 3))
-               for s in result.segments for w in s.words] if words else None,
+        words=[
+            TranscriptWord(word=w.word, start=round(w.start, 3), end=round(w.end, 3))
+            for s in result.segments
+            for w in s.words
+        ]
+        if words
+        else None,
     )
 
 

@@ -47,8 +47,11 @@ def decode_audio(data: bytes, max_seconds: float, rate: int = STT_RATE) -> np.nd
     try:
         container = av.open(io.BytesIO(data), mode="r")
     except (av.error.FFmpegError, ValueError, IndexError) as exc:
-        raise AudioInputError(400, "The file is not audio in a format this service can read "
-                                   "(wav, flac, mp3, ogg/opus, webm, m4a...).") from exc
+        raise AudioInputError(
+            400,
+            "The file is not audio in a format this service can read "
+            "(wav, flac, mp3, ogg/opus, webm, m4a...).",
+        ) from exc
     with container:
         streams = [s for s in container.streams if s.type == "audio"]
         if not streams:
@@ -72,13 +75,17 @@ def decode_audio(data: bytes, max_seconds: float, rate: int = STT_RATE) -> np.nd
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as exc:
             if not chunks:
-                raise AudioInputError(400, "The audio could not be decoded (corrupt or unsupported codec).") from exc
+                raise AudioInputError(
+                    400, "The audio could not be decoded (corrupt or unsupported codec)."
+                ) from exc
             logger.warning("audio decoding stopped early", extra={"error": str(exc)})
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
     return np.clip(np.nan_to_num(samples), -1.0, 1.0)
 
 
-def _declared_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
+def _declared_seconds(
+    container: av.container.InputContainer, stream: av.audio.stream.AudioStream
+) -> float | None:
     # A streamed WAV declares the maximum size (its length was unknown): PCM is bounded by the upload limit
     # and the decoding loop instead.
     if stream.codec_context.name.startswith("pcm_"):
@@ -90,15 +97,15 @@ def _declared_seconds(container: av.container.InputContainer, stream: av.audio.s
     return None
 
 
-def speech_regions(samples: np.ndarray, rate: int = STT_RATE, aggressiveness: int = 2,
-                   frame_ms: int = 30) -> list[tuple[float, float]]:
+def speech_regions(
+    samples: np.ndarray, rate: int = STT_RATE, aggressiveness: int = 2, frame_ms: int = 30
+) -> list[tuple[float, float]]:
     """Voiced stretches (start, end seconds) by WebRTC VAD, with short gaps bridged and edges padded."""
     vad = webrtcvad.Vad(aggressiveness)
     frame = rate * frame_ms // 1000
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
     voiced = [
-        vad.is_speech(pcm[i : i + frame].tobytes(), rate)
-        for i in range(0, len(pcm) - frame + 1, frame)
+        vad.is_speech(pcm[i : i + frame].tobytes(), rate) for i in range(0, len(pcm) - frame + 1, frame)
     ]
     regions: list[tuple[float, float]] = []
     step = frame_ms / 1000
@@ -134,9 +141,13 @@ def streaming_wav_header(rate: int) -> bytes:
     """A WAV header for a stream of unknown length (sizes set to the maximum, as OpenAI and ffmpeg do)."""
     unknown = 0xFFFFFFFF
     return (
-        b"RIFF" + struct.pack("<I", unknown) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-        + b"data" + struct.pack("<I", unknown)
+        b"RIFF"
+        + struct.pack("<I", unknown)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", unknown)
     )
 
 

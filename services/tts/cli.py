@@ -56,14 +56,21 @@ def eval_speech(argv: list[str]) -> int:
     rtf = (time.perf_counter() - started) / audio_seconds
     human = word_error_rate(pairs)
     words = sum(len(ref.split()) for ref, _ in pairs)
-    print(f"speech stt[{args.stt}] human WER: {human:.3f} ({len(clips)} clips, {words} words, "
-          f"{audio_seconds:.1f} s, RTF {rtf:.2f}; goal <= 0.06: {'met' if human <= 0.06 else 'NOT met'})")
+    print(
+        f"speech stt[{args.stt}] human WER: {human:.3f} ({len(clips)} clips, {words} words, "
+        f"{audio_seconds:.1f} s, RTF {rtf:.2f}; goal <= 0.06: {'met' if human <= 0.06 else 'NOT met'})"
+    )
 
     english = [v for v in speech.voices() if v.language == "en"]
-    synthetic = [(s, speech.transcribe(degraded, "en"))
-                 for s in ROUND_TRIP_SENTENCES for degraded in synthetic_clips(speech, s)]
-    print(f"speech stt[{args.stt}] synthetic WER (neural voice, 8 kHz phone band / 15 dB noise / speed 1.3): "
-          f"{word_error_rate(synthetic):.3f} ({len(synthetic)} clips)")
+    synthetic = [
+        (s, speech.transcribe(degraded, "en"))
+        for s in ROUND_TRIP_SENTENCES
+        for degraded in synthetic_clips(speech, s)
+    ]
+    print(
+        f"speech stt[{args.stt}] synthetic WER (neural voice, 8 kHz phone band / 15 dB noise / speed 1.3): "
+        f"{word_error_rate(synthetic):.3f} ({len(synthetic)} clips)"
+    )
 
     for voice in english:
         trip = [(s, speech.transcribe(speech.synthesize(s, voice.id), "en")) for s in ROUND_TRIP_SENTENCES]
@@ -74,12 +81,16 @@ def eval_speech(argv: list[str]) -> int:
     korean = [v for v in speech.voices() if v.language == "ko"]
     fingerprints = {}
     for voice in korean:
-        samples, rate = sf.read(io.BytesIO(speech.synthesize("오늘 경기는 정말 재미있었습니다. 다음에도 함께 해요.", voice.id)))
+        samples, rate = sf.read(
+            io.BytesIO(speech.synthesize("오늘 경기는 정말 재미있었습니다. 다음에도 함께 해요.", voice.id))
+        )
         fingerprints[voice.id] = voice_fingerprint(samples, rate)
     a, b, distance = closest_pair(fingerprints)
     pitches = [f[0] for f in fingerprints.values()]
-    print(f"speech voice distinctness: {len(korean)} Korean voices, pitch span {max(pitches) - min(pitches):.1f} "
-          f"semitones, closest pair {a}/{b} at {distance:.2f} (1 = a semitone or 2 dB of spectral envelope)")
+    print(
+        f"speech voice distinctness: {len(korean)} Korean voices, pitch span {max(pitches) - min(pitches):.1f} "
+        f"semitones, closest pair {a}/{b} at {distance:.2f} (1 = a semitone or 2 dB of spectral envelope)"
+    )
     return 0
 
 
@@ -112,10 +123,16 @@ def prepare_dataset_command(argv: list[str]) -> int:
         "Layout: INPUT/<speaker>/<name>.wav with INPUT/<speaker>/<name>.txt (any audio format).",
     )
     parser.add_argument("input", type=Path, help="folder of recordings and their .txt scripts")
-    parser.add_argument("output", type=Path, help="dataset folder to write (wavs/, metadata.csv, speakers.json)")
-    parser.add_argument("--language", default="en", help="language of the recordings (the recogniser must know it)")
+    parser.add_argument(
+        "output", type=Path, help="dataset folder to write (wavs/, metadata.csv, speakers.json)"
+    )
+    parser.add_argument(
+        "--language", default="en", help="language of the recordings (the recogniser must know it)"
+    )
     parser.add_argument("--sample-rate", type=int, default=22050)
-    parser.add_argument("--max-wer", type=float, default=0.2, help="drop a sentence heard with more errors than this")
+    parser.add_argument(
+        "--max-wer", type=float, default=0.2, help="drop a sentence heard with more errors than this"
+    )
     args = parser.parse_args(argv)
 
     recordings = find_recordings(args.input)
@@ -129,7 +146,11 @@ def prepare_dataset_command(argv: list[str]) -> int:
         return [(w.word, w.start, w.end) for s in result.segments for w in s.words]
 
     summary = prepare_dataset(
-        recordings, args.output, words_of, sample_rate=args.sample_rate, max_error_rate=args.max_wer,
+        recordings,
+        args.output,
+        words_of,
+        sample_rate=args.sample_rate,
+        max_error_rate=args.max_wer,
         progress=lambda items: tqdm(items, desc="recordings", unit="rec", file=sys.stderr),
     )
     for line in summary.lines():

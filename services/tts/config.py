@@ -17,7 +17,8 @@ class TtsSettings(ServiceSettings):
     port: int = 8004
 
     stt_engine: Literal["whisper", "pocketsphinx"] = Field(
-        default="whisper", description="Speech-to-text engine: faster-whisper, or pocketsphinx (small, weaker)."
+        default="whisper",
+        description="Speech-to-text engine: faster-whisper, or pocketsphinx (small, weaker).",
     )
     whisper_model: str = Field(
         default="",
@@ -34,10 +35,14 @@ class TtsSettings(ServiceSettings):
         "such as en_US-lessac-medium (fetched once into var/tts/piper-voices with MALGEUL_ALLOW_HUB=1); "
         "a multi-speaker model adds one voice per speaker.",
     )
-    packaged_piper: bool = Field(default=True, description="Load the packaged neural English voice (joe, piper).")
+    packaged_piper: bool = Field(
+        default=True, description="Load the packaged neural English voice (joe, piper)."
+    )
     espeak_binary: str = "espeak-ng"
 
     max_input_chars: int = Field(default=4096, description="Longest text accepted by /v1/audio/speech.")
     max_audio_seconds: float = Field(default=1800.0, description="Longest audio accepted for transcription.")
     min_audio_seconds: float = Field(default=0.1, description="Shortest audio accepted for transcription.")
-    sample_rate: int = Field(default=24000, description="Sample rate of every synthesized output (OpenAI's pcm is 24 kHz).")
+    sample_rate: int = Field(
+        default=24000, description="Sample rate of every synthesized output (OpenAI's pcm is 24 kHz)."
+    )

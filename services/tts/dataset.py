@@ -89,8 +89,11 @@ def align_sentences(sentences: list[str], words: list[tuple[str, float, float]])
     cost[0, :] = np.arange(m + 1)
     for i in range(1, n + 1):
         for j in range(1, m + 1):
-            cost[i, j] = min(cost[i - 1, j] + 1, cost[i, j - 1] + 1,
-                             cost[i - 1, j - 1] + (script[i - 1][0] != heard[j - 1][0]))
+            cost[i, j] = min(
+                cost[i - 1, j] + 1,
+                cost[i, j - 1] + 1,
+                cost[i - 1, j - 1] + (script[i - 1][0] != heard[j - 1][0]),
+            )
     # Walk back: which heard word each script word took (or none), and edits per sentence.
     matched: list[list[int]] = [[] for _ in sentences]
     edits = [0] * len(sentences)
@@ -154,10 +157,14 @@ def prepare_dataset(
                 summary.dropped.append((recording.audio.name, sentence, "not found in the audio"))
                 continue
             if clip.error_rate > max_error_rate:
-                summary.dropped.append((recording.audio.name, sentence, f"heard differently (WER {clip.error_rate:.2f})"))
+                summary.dropped.append(
+                    (recording.audio.name, sentence, f"heard differently (WER {clip.error_rate:.2f})")
+                )
                 continue
             clip_id = f"{recording.speaker}_{recording.audio.stem}_{index:04d}"
-            samples = trim_silence(audio[int(span[0] * sample_rate) : int(span[1] * sample_rate)], sample_rate)
+            samples = trim_silence(
+                audio[int(span[0] * sample_rate) : int(span[1] * sample_rate)], sample_rate
+            )
             sf.write(wavs / f"{clip_id}.wav", samples, sample_rate, subtype="PCM_16")
             rows.append((clip_id, str(speaker_id), sentence))
             summary.kept += 1
@@ -165,7 +172,9 @@ def prepare_dataset(
     with open(output / "metadata.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter="|", quoting=csv.QUOTE_NONE, escapechar="\\")
         writer.writerows(rows)
-    (output / "speakers.json").write_text(json.dumps(summary.speakers, ensure_ascii=False, indent=1), encoding="utf-8")
+    (output / "speakers.json").write_text(
+        json.dumps(summary.speakers, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return summary
 
 
@@ -182,7 +191,9 @@ def trim_silence(samples: np.ndarray, rate: int, margin: float = 0.1, floor_db: 
     return samples[start:end]
 
 
-def _padded_spans(clips: list[SentenceClip | None], duration: float, pad: float = 0.15) -> list[tuple[float, float] | None]:
+def _padded_spans(
+    clips: list[SentenceClip | None], duration: float, pad: float = 0.15
+) -> list[tuple[float, float] | None]:
     """Clip spans widened by ``pad`` but never past the midpoint to a neighbouring sentence."""
     spans: list[tuple[float, float] | None] = []
     for index, clip in enumerate(clips):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +12,29 @@ from scipy.signal import get_window
 
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")  # Debian package pocketsphinx-testdata
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
-        "sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def _spell(number: int) -> str:
@@ -135,7 +155,7 @@ def voice_fingerprint(samples: np.ndarray, rate: int) -> np.ndarray:
     power = power[energy > 0.1 * np.median(energy[energy > 0])]
     freqs = np.fft.rfftfreq(frames.shape[1], 1 / rate)
     edges = np.geomspace(100, min(7000, rate / 2), 25)
-    bands = np.array([power[:, (freqs >= a) & (freqs < b)].sum(axis=1).mean() for a, b in zip(edges, edges[1:])])
+    bands = np.array([power[:, (freqs >= a) & (freqs < b)].sum(axis=1).mean() for a, b in pairwise(edges)])
     envelope = 10 * np.log10(bands + 1e-10)
     return np.concatenate([[semitones], envelope - envelope.mean()])
 

@@ -14,12 +14,18 @@ Language = Literal["ko", "en"]
 class SpeechRequest(BaseModel):
     """Text to read aloud, in one voice (OpenAI `audio.speech.create`)."""
 
-    model: str | None = Field(default=None, description="Accepted for compatibility; the voice picks the engine.")
+    model: str | None = Field(
+        default=None, description="Accepted for compatibility; the voice picks the engine."
+    )
     input: str = Field(min_length=1, description="The text to read (Korean or English).")
-    voice: str = Field(description="A voice id from `GET /v1/audio/voices` (OpenAI names such as `alloy` map to one).")
+    voice: str = Field(
+        description="A voice id from `GET /v1/audio/voices` (OpenAI names such as `alloy` map to one)."
+    )
     speed: float = Field(default=1.0, ge=0.25, le=4.0, description="1.0 is normal; 0.25 to 4.0.")
     response_format: AudioFormat = Field(default="wav", description="`pcm` is raw 16-bit mono at 24 kHz.")
-    language: Language | None = Field(default=None, description="Reading rules for the text; default: the voice's language.")
+    language: Language | None = Field(
+        default=None, description="Reading rules for the text; default: the voice's language."
+    )
 
 
 class VoiceInfo(BaseModel):
@@ -27,7 +33,9 @@ class VoiceInfo(BaseModel):
 
     id: str = Field(description="Pass it as `voice`.")
     language: Language
-    engine: str = Field(description="The engine behind it: `espeak-ng` (formant synthesis) or `piper` (neural).")
+    engine: str = Field(
+        description="The engine behind it: `espeak-ng` (formant synthesis) or `piper` (neural)."
+    )
     description: str
 
 

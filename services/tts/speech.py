@@ -10,7 +10,6 @@ Errors are `common.errors.ProblemError`: 4xx for bad input, 503 while models loa
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,9 +33,17 @@ logger = logging.getLogger("malgeul.tts.speech")
 
 # OpenAI's voice names, so clients written for OpenAI work unchanged.
 OPENAI_VOICE_ALIASES = {
-    "alloy": "en-joe", "ash": "en-joe", "ballad": "en-espeak-male", "coral": "en-espeak-female",
-    "echo": "en-espeak-male", "fable": "en-joe", "onyx": "en-espeak-male", "nova": "en-espeak-female",
-    "sage": "en-espeak-female", "shimmer": "en-espeak-female", "verse": "en-joe",
+    "alloy": "en-joe",
+    "ash": "en-joe",
+    "ballad": "en-espeak-male",
+    "coral": "en-espeak-female",
+    "echo": "en-espeak-male",
+    "fable": "en-joe",
+    "onyx": "en-espeak-male",
+    "nova": "en-espeak-female",
+    "sage": "en-espeak-female",
+    "shimmer": "en-espeak-female",
+    "verse": "en-joe",
 }
 FALLBACK_ALIASES = {"en-joe": "en-espeak-male"}  # when the neural voice is not installed
 _SILENCE_BETWEEN_SENTENCES = 0.12  # seconds
@@ -69,13 +76,13 @@ class SpeechService:
         try:
             self._load_voices()
             self.readiness.set("voices", "ready")
-        except Exception as exc:  # noqa: BLE001 - reported by /readyz, never crashes the process
+        except Exception as exc:
             logger.exception("voices failed to load")
             self.readiness.set("voices", "failed", str(exc))
         try:
             self.recognizer = self._load_recognizer()
             self.readiness.set("recognizer", "ready")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             logger.exception("recogniser failed to load")
             self.readiness.set("recognizer", "failed", str(exc))
 
@@ -116,7 +123,9 @@ class SpeechService:
         """Every voice, Korean first."""
         self.readiness.require("voices", "The voices")
         specs = sorted((spec for spec, _ in self._voices.values()), key=lambda s: (s.language != "ko", s.id))
-        return [VoiceInfo(id=s.id, language=s.language, engine=s.engine, description=s.description) for s in specs]
+        return [
+            VoiceInfo(id=s.id, language=s.language, engine=s.engine, description=s.description) for s in specs
+        ]
 
     def resolve_voice(self, voice: str) -> tuple[VoiceSpec, SynthesisEngine]:
         self.readiness.require("voices", "The voices")
@@ -134,12 +143,15 @@ class SpeechService:
         if not text or not text.strip():
             raise ProblemError(400, "The input text is empty.")
         if len(text) > self.settings.max_input_chars:
-            raise ProblemError(400, f"The input has {len(text)} characters; the limit is {self.settings.max_input_chars}.")
+            raise ProblemError(
+                400, f"The input has {len(text)} characters; the limit is {self.settings.max_input_chars}."
+            )
         if not 0.25 <= speed <= 4.0:
             raise ProblemError(400, "speed must be between 0.25 and 4.0.")
 
-    def plan(self, text: str, voice: str, speed: float = 1.0, language: str | None = None
-             ) -> tuple[VoiceSpec, SynthesisEngine, list[str]]:
+    def plan(
+        self, text: str, voice: str, speed: float = 1.0, language: str | None = None
+    ) -> tuple[VoiceSpec, SynthesisEngine, list[str]]:
         """Validate and normalise; returns the voice, its engine and the sentences to read."""
         self.check_text(text, speed)
         spec, engine = self.resolve_voice(voice)
@@ -150,8 +162,9 @@ class SpeechService:
             raise ProblemError(400, "The input has nothing to read aloud (only symbols or spaces).")
         return spec, engine, sentences
 
-    def stream(self, spec: VoiceSpec, engine: SynthesisEngine, sentences: list[str], speed: float
-               ) -> Iterator[np.ndarray]:
+    def stream(
+        self, spec: VoiceSpec, engine: SynthesisEngine, sentences: list[str], speed: float
+    ) -> Iterator[np.ndarray]:
         """Audio at the output rate, one sentence at a time (the first comes back before the rest are made)."""
         rate = self.settings.sample_rate
         gap = np.zeros(int(_SILENCE_BETWEEN_SENTENCES * rate), dtype=np.float32)
@@ -159,11 +172,19 @@ class SpeechService:
             started = time.perf_counter()
             clip = engine.synthesize(sentence, spec, speed)
             samples = resample(clip.samples, clip.sample_rate, rate)
-            logger.debug("sentence synthesized", extra={"voice": spec.id, "chars": len(sentence),
-                                                         "ms": round((time.perf_counter() - started) * 1000, 1)})
+            logger.debug(
+                "sentence synthesized",
+                extra={
+                    "voice": spec.id,
+                    "chars": len(sentence),
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
             yield samples if index == 0 else np.concatenate([gap, samples])
 
-    def synthesize_samples(self, text: str, voice: str, speed: float = 1.0, language: str | None = None) -> np.ndarray:
+    def synthesize_samples(
+        self, text: str, voice: str, speed: float = 1.0, language: str | None = None
+    ) -> np.ndarray:
         spec, engine, sentences = self.plan(text, voice, speed, language)
         parts = list(self.stream(spec, engine, sentences, speed))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
@@ -179,18 +200,28 @@ class SpeechService:
         except AudioInputError as exc:
             raise ProblemError(exc.status, str(exc)) from exc
         if len(samples) < self.settings.min_audio_seconds * 16000:
-            raise ProblemError(400, f"The audio lasts {len(samples) / 16000:.2f} s; at least "
-                                    f"{self.settings.min_audio_seconds} s is needed.")
+            raise ProblemError(
+                400,
+                f"The audio lasts {len(samples) / 16000:.2f} s; at least "
+                f"{self.settings.min_audio_seconds} s is needed.",
+            )
         return samples
 
-    def transcribe_detailed(self, audio: bytes, language: str | None = None, words: bool = False) -> TranscriptResult:
+    def transcribe_detailed(
+        self, audio: bytes, language: str | None = None, words: bool = False
+    ) -> TranscriptResult:
         """Decode, find speech (VAD), recognise; silence gives an empty text rather than invented words."""
         self.readiness.require("recognizer", "The speech recogniser")
         assert self.recognizer is not None
-        language = _LANGUAGE_NAMES.get((language or "").strip().lower().replace("_", "-").split("-")[0], language)
+        language = _LANGUAGE_NAMES.get(
+            (language or "").strip().lower().replace("_", "-").split("-")[0], language
+        )
         if language and language not in self.recognizer.languages:
-            raise ProblemError(400, f"The recogniser ({self.recognizer.name}) knows {', '.join(self.recognizer.languages)} "
-                                    f"only; set MALGEUL_TTS_WHISPER_MODEL to a multilingual model for {language!r}.")
+            raise ProblemError(
+                400,
+                f"The recogniser ({self.recognizer.name}) knows {', '.join(self.recognizer.languages)} "
+                f"only; set MALGEUL_TTS_WHISPER_MODEL to a multilingual model for {language!r}.",
+            )
         samples = self.decode(audio)
         duration = len(samples) / 16000
         regions = speech_regions(samples)
@@ -208,10 +239,16 @@ class SpeechService:
             return min(max(t + shift, 0.0), duration)
 
         shifted = [
-            RecognizedSegment(at(s.start), at(s.end), s.text,
-                              tuple(type(w)(w.word, at(w.start), at(w.end), w.probability) for w in s.words),
-                              s.avg_logprob, s.no_speech_prob)
-            for s in segments if s.text
+            RecognizedSegment(
+                at(s.start),
+                at(s.end),
+                s.text,
+                tuple(type(w)(w.word, at(w.start), at(w.end), w.probability) for w in s.words),
+                s.avg_logprob,
+                s.no_speech_prob,
+            )
+            for s in segments
+            if s.text
         ]
         text = " ".join(s.text for s in shifted).strip()
         return TranscriptResult(text, language or self.recognizer.languages[0], duration, shifted)

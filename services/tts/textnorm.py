@@ -18,10 +18,32 @@ _BIG_UNITS = ("", "만", "억", "조", "경")
 _NATIVE_ONES = ("", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉")
 _NATIVE_TENS = ("", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔")
 _LETTER_NAMES = {
-    "A": "에이", "B": "비", "C": "씨", "D": "디", "E": "이", "F": "에프", "G": "지", "H": "에이치",
-    "I": "아이", "J": "제이", "K": "케이", "L": "엘", "M": "엠", "N": "엔", "O": "오", "P": "피",
-    "Q": "큐", "R": "알", "S": "에스", "T": "티", "U": "유", "V": "브이", "W": "더블유", "X": "엑스",
-    "Y": "와이", "Z": "제트",
+    "A": "에이",
+    "B": "비",
+    "C": "씨",
+    "D": "디",
+    "E": "이",
+    "F": "에프",
+    "G": "지",
+    "H": "에이치",
+    "I": "아이",
+    "J": "제이",
+    "K": "케이",
+    "L": "엘",
+    "M": "엠",
+    "N": "엔",
+    "O": "오",
+    "P": "피",
+    "Q": "큐",
+    "R": "알",
+    "S": "에스",
+    "T": "티",
+    "U": "유",
+    "V": "브이",
+    "W": "더블유",
+    "X": "엑스",
+    "Y": "와이",
+    "Z": "제트",
 }
 _ENGLISH_DIGITS = ("제로", "원", "투", "쓰리", "포", "파이브", "식스", "세븐", "에이트", "나인")
 # Counters read with native Korean numbers (1-99); larger numbers fall back to Sino-Korean.
@@ -29,8 +51,17 @@ _NATIVE_COUNTERS = "시간|시|개|명|살|마리|번째|잔|권|곳|가지|사�
 _SCORE_CONTEXT = re.compile(r"스코어|점수|세트|경기|라운드|승|패|이겼|졌|대\s*\d|킬|score", re.IGNORECASE)
 _TIME_CONTEXT = re.compile(r"오전|오후|새벽|아침|저녁|밤|시각|시간|시작|부터|까지|출발|도착|마감")
 _SYMBOLS = {
-    "%": " 퍼센트", "&": " 앤드 ", "+": " 플러스 ", "=": " 는 ", "@": " 골뱅이 ", "#": " 샵 ",
-    "°C": " 도", "℃": " 도", "°": " 도", "×": " 곱하기 ", "÷": " 나누기 ",
+    "%": " 퍼센트",
+    "&": " 앤드 ",
+    "+": " 플러스 ",
+    "=": " 는 ",
+    "@": " 골뱅이 ",
+    "#": " 샵 ",
+    "°C": " 도",
+    "℃": " 도",
+    "°": " 도",
+    "×": " 곱하기 ",
+    "÷": " 나누기 ",
 }
 
 
@@ -103,7 +134,9 @@ def _colon_pair(match: re.Match[str], text: str) -> str:
     hours, minutes = int(left), int(right)
     is_clock = hours <= 24 and minutes < 60 and len(right) == 2
     # Scores are not zero-padded ("13:05" is a time); context words decide the rest; default is a score.
-    if is_clock and (right.startswith("0") or (_TIME_CONTEXT.search(before + after) and not _SCORE_CONTEXT.search(before))):
+    if is_clock and (
+        right.startswith("0") or (_TIME_CONTEXT.search(before + after) and not _SCORE_CONTEXT.search(before))
+    ):
         return _time(hours, minutes)
     return f"{sino_korean(hours)} 대 {sino_korean(minutes)}"
 
@@ -121,7 +154,9 @@ def normalize_korean(text: str) -> str:
     text = re.sub(r"(\d+)\s*년", lambda m: f"{sino_korean(int(m[1]))} 년", text)
     text = re.sub(r"(\d{1,2})\s*월", lambda m: f"{_month(int(m[1]))} 월", text)
     # Clock time with seconds, then "13:11" (time or score by context).
-    text = re.sub(r"(?<!\d)(\d{1,2}):(\d{2}):(\d{2})(?!\d)", lambda m: _time(int(m[1]), int(m[2]), int(m[3])), text)
+    text = re.sub(
+        r"(?<!\d)(\d{1,2}):(\d{2}):(\d{2})(?!\d)", lambda m: _time(int(m[1]), int(m[2]), int(m[3])), text
+    )
     text = re.sub(r"(?<!\d)(\d{1,3})\s*:\s*(\d{1,3})(?!\d)", lambda m: _colon_pair(m, text), text)
     # Codes and team names like T1, G2, A380 are read the English way in Korean: 티원, 지투.
     text = re.sub(
@@ -131,9 +166,16 @@ def normalize_korean(text: str) -> str:
     )
     text = re.sub(r"(?<![A-Za-z])(?:vs|VS|Vs)\.?(?![A-Za-z])", " 대 ", text)
     # "3-2로 이겼다", "2-1 승": a hyphen between small numbers before a result word is a score.
-    text = re.sub(r"(?<![\d-])(\d{1,3})\s*-\s*(\d{1,3})(?=\s*(?:으로|로|승|패|무|스코어|완승|역전))",
-                  lambda m: f"{sino_korean(int(m[1]))} 대 {sino_korean(int(m[2]))}", text)
-    text = re.sub(r"(\d+)\s*(?:vs\.?|VS)\s*(\d+)", lambda m: f"{sino_korean(int(m[1]))} 대 {sino_korean(int(m[2]))}", text)
+    text = re.sub(
+        r"(?<![\d-])(\d{1,3})\s*-\s*(\d{1,3})(?=\s*(?:으로|로|승|패|무|스코어|완승|역전))",
+        lambda m: f"{sino_korean(int(m[1]))} 대 {sino_korean(int(m[2]))}",
+        text,
+    )
+    text = re.sub(
+        r"(\d+)\s*(?:vs\.?|VS)\s*(\d+)",
+        lambda m: f"{sino_korean(int(m[1]))} 대 {sino_korean(int(m[2]))}",
+        text,
+    )
     # Money before the number: $5 -> 5 달러
     text = re.sub(r"\$\s*(\d+(?:\.\d+)?)", r"\1 달러", text)
     text = re.sub(r"₩\s*(\d+)", r"\1 원", text)
@@ -147,11 +189,21 @@ def normalize_korean(text: str) -> str:
         text,
     )
     # Codes with a leading zero or hyphens (010-1234-5678) digit by digit; then every other number.
-    text = re.sub(r"(?<![\d.])0\d+(?:-\d+)*(?!\d)|(?<!\d)\d+(?:-\d+){2,}(?!\d)", lambda m: read_digits(m[0].replace("-", "")), text)
-    text = re.sub(r"-(\d+)", lambda m: " 마이너스 " + m[1] if not m.string[: m.start()].rstrip()[-1:].isdigit() else m[0], text)
+    text = re.sub(
+        r"(?<![\d.])0\d+(?:-\d+)*(?!\d)|(?<!\d)\d+(?:-\d+){2,}(?!\d)",
+        lambda m: read_digits(m[0].replace("-", "")),
+        text,
+    )
+    text = re.sub(
+        r"-(\d+)",
+        lambda m: " 마이너스 " + m[1] if not m.string[: m.start()].rstrip()[-1:].isdigit() else m[0],
+        text,
+    )
     text = re.sub(r"\d+", lambda m: sino_korean(int(m[0])) if len(m[0]) <= 20 else read_digits(m[0]), text)
     # Acronyms and single capitals: KDA -> 케이디에이, A조 -> 에이조.
-    text = re.sub(r"(?<![A-Za-z])[A-Z]{1,6}(?![A-Za-z])", lambda m: "".join(_LETTER_NAMES[c] for c in m[0]), text)
+    text = re.sub(
+        r"(?<![A-Za-z])[A-Z]{1,6}(?![A-Za-z])", lambda m: "".join(_LETTER_NAMES[c] for c in m[0]), text
+    )
     return _punctuation(text)
 
 

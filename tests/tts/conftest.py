@@ -67,7 +67,9 @@ def ffmpeg_convert(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., by
         n = next(counter)
         source, target = folder / f"in{n}", folder / f"out{n}{suffix}"
         source.write_bytes(data)
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), *args, str(target)], check=True, timeout=120)
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-i", str(source), *args, str(target)], check=True, timeout=120
+        )
         return target.read_bytes()
 
     return convert

@@ -26,7 +26,9 @@ def test_openai_client_speech_in_every_format(client: openai.OpenAI) -> None:
     text = "안녕하세요. 오늘 경기는 13:11로 이겼습니다."
     lengths = {}
     for fmt in ("wav", "mp3", "flac", "pcm"):
-        audio = client.audio.speech.create(model="tts-1", voice="ko-seoyeon", input=text, response_format=fmt).content
+        audio = client.audio.speech.create(
+            model="tts-1", voice="ko-seoyeon", input=text, response_format=fmt
+        ).content
         if fmt == "pcm":
             samples = np.frombuffer(audio, dtype="<i2").astype(np.float32) / 32768
         else:
@@ -38,10 +40,14 @@ def test_openai_client_speech_in_every_format(client: openai.OpenAI) -> None:
 
 
 def test_flac_and_streamed_wav_are_readable_files(client: openai.OpenAI) -> None:
-    flac = client.audio.speech.create(model="tts-1", voice="ko-minjun", input="반갑습니다.", response_format="flac").content
+    flac = client.audio.speech.create(
+        model="tts-1", voice="ko-minjun", input="반갑습니다.", response_format="flac"
+    ).content
     samples, rate = sf.read(io.BytesIO(flac))
     assert rate == 24000 and len(samples) > 0.3 * rate
-    wav = client.audio.speech.create(model="tts-1", voice="alloy", input="Hello there.", response_format="wav").content
+    wav = client.audio.speech.create(
+        model="tts-1", voice="alloy", input="Hello there.", response_format="wav"
+    ).content
     assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
 
 
@@ -67,7 +73,9 @@ def test_tiny_multi_speaker_piper_voice_loads_from_a_path(tts_service: ServicePr
 
 def test_english_round_trip_through_the_openai_client(client: openai.OpenAI) -> None:
     text = "Could you tell me where the nearest train station is?"
-    audio = client.audio.speech.create(model="tts-1", voice="alloy", input=text, response_format="mp3").content
+    audio = client.audio.speech.create(
+        model="tts-1", voice="alloy", input=text, response_format="mp3"
+    ).content
     transcript = client.audio.transcriptions.create(model="whisper-1", file=("speech.mp3", audio))
     assert word_error_rate([(text, transcript.text)]) <= 0.1, transcript.text
 
@@ -86,7 +94,10 @@ def test_streamed_speech_through_the_openai_client_transcribes_back(client: open
 def test_transcription_formats(client: openai.OpenAI, english_wav: tuple[bytes, str]) -> None:
     wav, text = english_wav
     verbose = client.audio.transcriptions.create(
-        model="whisper-1", file=("a.wav", wav), response_format="verbose_json", timestamp_granularities=["word", "segment"]
+        model="whisper-1",
+        file=("a.wav", wav),
+        response_format="verbose_json",
+        timestamp_granularities=["word", "segment"],
     )
     assert verbose.language == "english" and 2 < verbose.duration < 6
     assert verbose.segments and 0 <= verbose.segments[0].start < verbose.segments[-1].end <= verbose.duration
@@ -107,8 +118,12 @@ def test_silence_gives_empty_text(client: openai.OpenAI) -> None:
 def test_long_korean_text_streams_first_audio_early(tts_service: ServiceProcess) -> None:
     text = "오늘 저녁 일곱 시에 팀 연습이 있습니다. " * 40
     started = time.perf_counter()
-    with httpx.stream("POST", tts_service.url + "/v1/audio/speech",
-                      json={"input": text, "voice": "ko-jiwoo", "response_format": "pcm"}, timeout=120) as r:
+    with httpx.stream(
+        "POST",
+        tts_service.url + "/v1/audio/speech",
+        json={"input": text, "voice": "ko-jiwoo", "response_format": "pcm"},
+        timeout=120,
+    ) as r:
         assert r.status_code == 200
         chunks = r.iter_bytes()
         next(chunk for chunk in chunks if chunk)
@@ -146,7 +161,9 @@ def test_openai_client_sees_unknown_voice_as_bad_request(client: openai.OpenAI) 
 @pytest.fixture(scope="module")
 def gateway_client(launch_service, tts_service: ServiceProcess) -> openai.OpenAI:
     """The official client pointed at a real gateway (with an API key) in front of the speech service."""
-    gateway = launch_service("gateway", {"MALGEUL_GATEWAY_TTS_URL": tts_service.url, "MALGEUL_API_KEYS": "speech-key"})
+    gateway = launch_service(
+        "gateway", {"MALGEUL_GATEWAY_TTS_URL": tts_service.url, "MALGEUL_API_KEYS": "speech-key"}
+    )
     return openai.OpenAI(base_url=gateway.url + "/v1", api_key="speech-key", max_retries=0, timeout=60)
 
 
@@ -156,9 +173,13 @@ def test_openai_client_works_through_the_gateway(gateway_client: openai.OpenAI) 
         model="tts-1", voice="en-joe", input=text, response_format="mp3"
     ) as response:
         audio = b"".join(response.iter_bytes())
-    transcript = gateway_client.audio.transcriptions.create(model="whisper-1", file=("speech.mp3", audio), language="en")
+    transcript = gateway_client.audio.transcriptions.create(
+        model="whisper-1", file=("speech.mp3", audio), language="en"
+    )
     assert word_error_rate([(text, transcript.text)]) <= 0.15, transcript.text
-    korean = gateway_client.audio.speech.create(model="tts-1", voice="ko-jiwoo", input="다음 경기는 오후 7시입니다.")
+    korean = gateway_client.audio.speech.create(
+        model="tts-1", voice="ko-jiwoo", input="다음 경기는 오후 7시입니다."
+    )
     assert len(korean.content) > 24000
 
 

@@ -27,7 +27,10 @@ def test_lifespan_puts_the_speech_core_on_app_state() -> None:
 
 
 def test_synthesize_and_transcribe_from_worker_threads(speech: SpeechService) -> None:
-    sentences = ["I would like a cup of coffee with milk, please.", "She plays the piano every evening after dinner."]
+    sentences = [
+        "I would like a cup of coffee with milk, please.",
+        "She plays the piano every evening after dinner.",
+    ]
 
     def round_trip(text: str) -> str:
         wav = speech.synthesize(text, "en-joe")

@@ -4,19 +4,38 @@ from __future__ import annotations
 
 import pytest
 
-from services.tts.textnorm import native_korean, normalize_english, normalize_korean, sino_korean, split_sentences
+from services.tts.textnorm import (
+    native_korean,
+    normalize_english,
+    normalize_korean,
+    sino_korean,
+    split_sentences,
+)
 
 
 @pytest.mark.parametrize(
     ("number", "spoken"),
-    [(0, "영"), (1, "일"), (10, "십"), (11, "십일"), (105, "백오"), (2026, "이천이십육"), (10000, "만"),
-     (15000, "만오천"), (1250000, "백이십오만"), (100000000, "일억"), (30010, "삼만십")],
+    [
+        (0, "영"),
+        (1, "일"),
+        (10, "십"),
+        (11, "십일"),
+        (105, "백오"),
+        (2026, "이천이십육"),
+        (10000, "만"),
+        (15000, "만오천"),
+        (1250000, "백이십오만"),
+        (100000000, "일억"),
+        (30010, "삼만십"),
+    ],
 )
 def test_sino_korean_numbers(number: int, spoken: str) -> None:
     assert sino_korean(number) == spoken
 
 
-@pytest.mark.parametrize(("number", "spoken"), [(1, "한"), (2, "두"), (3, "세"), (13, "열세"), (20, "스무"), (24, "스물네")])
+@pytest.mark.parametrize(
+    ("number", "spoken"), [(1, "한"), (2, "두"), (3, "세"), (13, "열세"), (20, "스무"), (24, "스물네")]
+)
 def test_native_korean_before_counters(number: int, spoken: str) -> None:
     assert native_korean(number) == spoken
 

@@ -20,7 +20,9 @@ from tests.tts.conftest import sine_wav
 
 
 def _transcribe(service: ServiceProcess, data: bytes, name: str = "clip.wav", **form: str) -> httpx.Response:
-    return httpx.post(service.url + "/v1/audio/transcriptions", files={"file": (name, data)}, data=form, timeout=120)
+    return httpx.post(
+        service.url + "/v1/audio/transcriptions", files={"file": (name, data)}, data=form, timeout=120
+    )
 
 
 def test_human_recordings_are_transcribed(tts_service: ServiceProcess) -> None:
@@ -47,8 +49,9 @@ def test_human_recordings_are_transcribed(tts_service: ServiceProcess) -> None:
         (".m4a", ["-acodec", "aac"]),
     ],
 )
-def test_every_input_format(tts_service: ServiceProcess, english_wav: tuple[bytes, str], ffmpeg_convert, suffix: str,
-                            args: list[str]) -> None:
+def test_every_input_format(
+    tts_service: ServiceProcess, english_wav: tuple[bytes, str], ffmpeg_convert, suffix: str, args: list[str]
+) -> None:
     wav, text = english_wav
     r = _transcribe(tts_service, ffmpeg_convert(wav, suffix, *args), name="clip" + suffix)
     assert r.status_code == 200, r.text
@@ -66,8 +69,27 @@ def two_hour_mp3(cache_dir: Path) -> bytes:
     """Two hours of quiet tone as an 8 kb/s MP3 (about 7 MB: under the upload limit, over the duration limit)."""
     path = cache_dir / "two-hours-8k.mp3"
     if not path.exists():
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=8000",
-                        "-t", "7200", "-ac", "1", "-b:a", "8k", str(path)], check=True, timeout=300)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=300:sample_rate=8000",
+                "-t",
+                "7200",
+                "-ac",
+                "1",
+                "-b:a",
+                "8k",
+                str(path),
+            ],
+            check=True,
+            timeout=300,
+        )
     return path.read_bytes()
 
 
@@ -78,7 +100,7 @@ def two_hour_mp3(cache_dir: Path) -> bytes:
         ("random bytes", lambda: np.random.default_rng(0).bytes(20000), 400),
         ("an image", _png, 400),
         ("0.05 s", lambda: sine_wav(0.05), 400),
-        ("text", lambda: "hello, this is not audio".encode(), 400),
+        ("text", lambda: b"hello, this is not audio", 400),
     ],
 )
 def test_bad_audio_gets_a_problem_quickly(tts_service: ServiceProcess, what: str, make, status: int) -> None:
@@ -89,7 +111,9 @@ def test_bad_audio_gets_a_problem_quickly(tts_service: ServiceProcess, what: str
     assert time.perf_counter() - started < 3, what
 
 
-def test_two_hours_of_audio_is_refused_without_decoding(tts_service: ServiceProcess, two_hour_mp3: bytes) -> None:
+def test_two_hours_of_audio_is_refused_without_decoding(
+    tts_service: ServiceProcess, two_hour_mp3: bytes
+) -> None:
     started = time.perf_counter()
     r = _transcribe(tts_service, two_hour_mp3, name="long.mp3")
     assert r.status_code == 413, r.text
@@ -103,7 +127,9 @@ def test_two_hours_of_wav_is_refused_by_size(tts_service: ServiceProcess) -> Non
     assert r.status_code == 413
 
 
-def test_korean_needs_a_multilingual_model(tts_service: ServiceProcess, english_wav: tuple[bytes, str]) -> None:
+def test_korean_needs_a_multilingual_model(
+    tts_service: ServiceProcess, english_wav: tuple[bytes, str]
+) -> None:
     r = _transcribe(tts_service, english_wav[0], language="ko")
     assert r.status_code == 400 and "multilingual" in r.json()["detail"]
 

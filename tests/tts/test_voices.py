@@ -68,10 +68,18 @@ def test_openai_voice_names_map_to_english_voices(speech: SpeechService) -> None
 
 @pytest.mark.parametrize(
     ("text", "voice", "speed", "status"),
-    [("", "ko-minjun", 1.0, 400), ("   ", "ko-minjun", 1.0, 400), ("안녕", "nobody", 1.0, 400),
-     ("안녕", "ko-minjun", 0.0, 400), ("가" * 20000, "ko-minjun", 1.0, 400), ("🎉🎉", "ko-minjun", 1.0, 400)],
+    [
+        ("", "ko-minjun", 1.0, 400),
+        ("   ", "ko-minjun", 1.0, 400),
+        ("안녕", "nobody", 1.0, 400),
+        ("안녕", "ko-minjun", 0.0, 400),
+        ("가" * 20000, "ko-minjun", 1.0, 400),
+        ("🎉🎉", "ko-minjun", 1.0, 400),
+    ],
 )
-def test_bad_synthesis_requests_are_refused(speech: SpeechService, text: str, voice: str, speed: float, status: int) -> None:
+def test_bad_synthesis_requests_are_refused(
+    speech: SpeechService, text: str, voice: str, speed: float, status: int
+) -> None:
     with pytest.raises(ProblemError) as caught:
         speech.synthesize(text, voice, speed)
     assert caught.value.status == status
@@ -97,8 +105,9 @@ def test_piper_voice_by_path_with_several_speakers(tiny_piper_model, tmp_path) -
     from common.health import Readiness
     from services.tts.config import TtsSettings
 
-    settings = TtsSettings(piper_voices=str(tiny_piper_model), packaged_piper=False, stt_engine="pocketsphinx",
-                           var_dir=tmp_path)
+    settings = TtsSettings(
+        piper_voices=str(tiny_piper_model), packaged_piper=False, stt_engine="pocketsphinx", var_dir=tmp_path
+    )
     core = SpeechService(settings, Readiness("voices", "recognizer"))
     core.load()
     ids = {v.id for v in core.voices() if v.engine == "piper"}

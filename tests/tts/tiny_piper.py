@@ -26,7 +26,7 @@ def build_tiny_piper(directory: Path, phoneme_id_map: dict[str, list[int]]) -> P
     t = np.arange(HOP) / RATE
     table = np.zeros((len(SPEAKERS), vocab, HOP), dtype=np.float32)
     for speaker in range(len(SPEAKERS)):
-        base = 110.0 * (1.6 ** speaker)
+        base = 110.0 * (1.6**speaker)
         for phoneme in range(vocab):
             pitch = base * (1 + (phoneme % 7) / 20)
             table[speaker, phoneme] = 0.4 * np.sin(2 * np.pi * pitch * t) if phoneme > 3 else 0.0
@@ -58,7 +58,9 @@ def build_tiny_piper(directory: Path, phoneme_id_map: dict[str, list[int]]) -> P
             numpy_helper.from_array(np.array([1.0, 1.0], dtype=np.float32), "ones2"),
         ],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="malgeul-tests")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="malgeul-tests"
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     path = directory / "tiny-multi.onnx"

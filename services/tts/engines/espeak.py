@@ -72,16 +72,21 @@ class EspeakEngine:
             # `-w file`: the WAV header written to --stdout carries a bogus length.
             command = [
                 self.binary,
-                "-v", f"{_LANGUAGE_VOICE[voice.language]}+{s['variant']}",
-                "-p", str(s["pitch"]),
-                "-s", str(wpm),
-                "-b", "1",  # the text file is UTF-8
-                "-w", str(wav_path),
-                "-f", str(text_path),
+                "-v",
+                f"{_LANGUAGE_VOICE[voice.language]}+{s['variant']}",
+                "-p",
+                str(s["pitch"]),
+                "-s",
+                str(wpm),
+                "-b",
+                "1",  # the text file is UTF-8
+                "-w",
+                str(wav_path),
+                "-f",
+                str(text_path),
             ]
             done = subprocess.run(command, capture_output=True, timeout=60, check=False)
             if done.returncode != 0 or not wav_path.exists():
                 raise RuntimeError(f"espeak-ng failed: {done.stderr.decode(errors='replace')[:300]}")
             samples, rate = sf.read(wav_path, dtype="float32", always_2d=False)
         return AudioClip(np.asarray(samples, dtype=np.float32), int(rate))
-

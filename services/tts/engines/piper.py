@@ -61,7 +61,9 @@ class PiperEngine:
         self._voices: list[VoiceSpec] = []
         self._models: dict[str, object] = {}
 
-    def add_model(self, model_path: Path, voice_id: str | None = None, description: str | None = None) -> list[VoiceSpec]:
+    def add_model(
+        self, model_path: Path, voice_id: str | None = None, description: str | None = None
+    ) -> list[VoiceSpec]:
         """Load ``model_path`` (with ``<model>.json`` beside it); returns the voices it adds."""
         from piper import PiperVoice
 
@@ -77,15 +79,28 @@ class PiperEngine:
         speakers = config.get("speaker_id_map") or {}
         added: list[VoiceSpec] = []
         if voice.config.num_speakers <= 1:
-            added.append(VoiceSpec(base_id, language, self.name, description or f"neural voice from {model_path.name}",
-                                   {"model": base_id, "speaker": None}))
+            added.append(
+                VoiceSpec(
+                    base_id,
+                    language,
+                    self.name,
+                    description or f"neural voice from {model_path.name}",
+                    {"model": base_id, "speaker": None},
+                )
+            )
         else:
             names = {index: name for name, index in speakers.items()}
             for index in range(voice.config.num_speakers):
                 speaker = str(names.get(index, index))
-                added.append(VoiceSpec(f"{base_id}-{speaker}", language, self.name,
-                                       (description or f"neural voice from {model_path.name}") + f", speaker {speaker}",
-                                       {"model": base_id, "speaker": index}))
+                added.append(
+                    VoiceSpec(
+                        f"{base_id}-{speaker}",
+                        language,
+                        self.name,
+                        (description or f"neural voice from {model_path.name}") + f", speaker {speaker}",
+                        {"model": base_id, "speaker": index},
+                    )
+                )
         self._voices.extend(added)
         logger.info("piper model loaded", extra={"model": str(model_path), "voices": [v.id for v in added]})
         return added
@@ -97,7 +112,9 @@ class PiperEngine:
         from piper import SynthesisConfig
 
         model = self._models[voice.settings["model"]]
-        config = SynthesisConfig(speaker_id=voice.settings["speaker"], length_scale=model.config.length_scale / speed)
+        config = SynthesisConfig(
+            speaker_id=voice.settings["speaker"], length_scale=model.config.length_scale / speed
+        )
         chunks = [chunk.audio_float_array for chunk in model.synthesize(text, syn_config=config)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         return AudioClip(samples.astype(np.float32), model.config.sample_rate)

@@ -36,7 +36,11 @@ class PocketsphinxEngine:
             self.decoder.end_utt()
             hyp = self.decoder.hyp()
             seg_words = tuple(
-                RecognizedWord(s.word.split("(")[0], s.start_frame / _FRAMES_PER_SECOND, (s.end_frame + 1) / _FRAMES_PER_SECOND)
+                RecognizedWord(
+                    s.word.split("(")[0],
+                    s.start_frame / _FRAMES_PER_SECOND,
+                    (s.end_frame + 1) / _FRAMES_PER_SECOND,
+                )
                 for s in self.decoder.seg()
                 if not s.word.startswith(("<", "[")) and s.word not in ("<sil>",)
             )

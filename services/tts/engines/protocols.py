@@ -67,4 +67,6 @@ class RecognitionEngine(Protocol):
     name: str
     languages: tuple[str, ...]
 
-    def transcribe(self, samples: np.ndarray, language: str | None, words: bool) -> list[RecognizedSegment]: ...
+    def transcribe(
+        self, samples: np.ndarray, language: str | None, words: bool
+    ) -> list[RecognizedSegment]: ...

@@ -34,17 +34,21 @@ class WhisperEngine:
 
     name = "faster-whisper"
 
-    def __init__(self, location: ModelLocation, compute_type: str = "int8", threads: int = 2, beam_size: int = 1) -> None:
+    def __init__(
+        self, location: ModelLocation, compute_type: str = "int8", threads: int = 2, beam_size: int = 1
+    ) -> None:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self.model = self._worker.submit(self._create, location.ref, compute_type, threads).result()
         self.beam_size = beam_size
         self.languages = ("en", "ko") if self.model.model.is_multilingual else ("en",)
         self.model_name = Path(location.ref).name if location.source != "hub" else location.ref
-        logger.info("whisper model loaded", extra={"model": location.ref, "source": location.source,
-                                                   "languages": list(self.languages)})
+        logger.info(
+            "whisper model loaded",
+            extra={"model": location.ref, "source": location.source, "languages": list(self.languages)},
+        )
 
     @staticmethod
-    def _create(ref: str, compute_type: str, threads: int):  # noqa: ANN205 - faster_whisper is imported lazily
+    def _create(ref: str, compute_type: str, threads: int):
         from faster_whisper import WhisperModel
 
         return WhisperModel(ref, device="cpu", compute_type=compute_type, cpu_threads=threads)
@@ -63,8 +67,18 @@ class WhisperEngine:
         )
         found = []
         for seg in segments:
-            seg_words = tuple(RecognizedWord(w.word.strip(), float(w.start), float(w.end), float(w.probability))
-                              for w in (seg.words or []))
-            found.append(RecognizedSegment(float(seg.start), float(seg.end), seg.text.strip(), seg_words,
-                                           float(seg.avg_logprob), float(seg.no_speech_prob)))
+            seg_words = tuple(
+                RecognizedWord(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+                for w in (seg.words or [])
+            )
+            found.append(
+                RecognizedSegment(
+                    float(seg.start),
+                    float(seg.end),
+                    seg.text.strip(),
+                    seg_words,
+                    float(seg.avg_logprob),
+                    float(seg.no_speech_prob),
+                )
+            )
         return found
