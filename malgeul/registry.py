@@ -29,7 +29,8 @@ SERVICES: dict[str, ProcessSpec] = {
             "chatbot", "services.chatbot.app:app", "services.chatbot.config:ChatbotSettings", "services.chatbot.cli:prepare"
         ),
         ProcessSpec("ocr", "services.ocr.app:app", "services.ocr.config:OcrSettings"),
-        ProcessSpec("seq2sql", "services.seq2sql.app:app", "services.seq2sql.config:Seq2SqlSettings"),
+        ProcessSpec("seq2sql", "services.seq2sql.app:app", "services.seq2sql.config:Seq2SqlSettings",
+                    prepare="services.seq2sql.seed:prepare"),
         ProcessSpec("tts", "services.tts.app:app", "services.tts.config:TtsSettings"),
     )
 }

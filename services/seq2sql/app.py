@@ -1,37 +1,109 @@
-"""Korean text-to-SQL assistant routes (not built yet: every route answers 501 until issue #5 lands)."""
+"""Korean text-to-SQL routes: `/v1/sql` (questions -> read-only SQL -> rows and a Korean answer)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from common.errors import ProblemError, problem_responses
 from common.health import Readiness
 from common.service import create_service_app
+from services.seq2sql.assistant import CannotAnswer
+from services.seq2sql.config import Seq2SqlSettings
+from services.seq2sql.databases import BUILTIN, DatabaseRegistry, Registered
+from services.seq2sql.readonly import QueryError
+from services.seq2sql.schemas import (
+    AskRequest,
+    AskResponse,
+    DatabaseAccepted,
+    DatabaseRegistration,
+    DatabaseStatus,
+)
 
-readiness = Readiness("engine")
-readiness.set("engine", "ready")
-router = APIRouter(responses=problem_responses(501))
-_NOT_BUILT = "The Korean text-to-SQL assistant is not built yet (issue #5)."
-
-
-@router.post("/v1/sql/ask", include_in_schema=False)
-async def post_v1_sql_ask() -> None:
-    raise ProblemError(501, _NOT_BUILT)
-
-
-@router.post("/v1/sql/databases", include_in_schema=False)
-async def post_v1_sql_databases() -> None:
-    raise ProblemError(501, _NOT_BUILT)
-
-
-@router.get("/v1/sql/databases", include_in_schema=False)
-async def get_v1_sql_databases() -> None:
-    raise ProblemError(501, _NOT_BUILT)
+logger = logging.getLogger("malgeul.seq2sql")
+readiness = Readiness("matches-model")
+router = APIRouter(prefix="/v1/sql", tags=["sql"])
+_state: dict[str, DatabaseRegistry] = {}
 
 
-@router.get("/v1/sql/databases/{name}", include_in_schema=False)
-async def get_v1_sql_databases_name() -> None:
-    raise ProblemError(501, _NOT_BUILT)
+def _registry() -> DatabaseRegistry:
+    registry = _state.get("registry")
+    if registry is None:
+        raise ProblemError(503, "The assistant is starting; try again in a few seconds.", headers={"Retry-After": "2"})
+    return registry
 
 
-app = create_service_app(name="seq2sql", title="Malgeul Korean text-to-SQL assistant", description="Korean text-to-SQL assistant.", readiness=readiness, routers=[router])
+def _status(entry: Registered) -> DatabaseStatus:
+    return DatabaseStatus(name=entry.name, status=entry.status, progress=entry.progress,  # type: ignore[arg-type]
+                          detail=entry.detail)
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    settings = Seq2SqlSettings()
+
+    def builtin_ready(status: str) -> None:
+        readiness.set("matches-model", "ready" if status == "ready" else "failed",
+                      None if status == "ready" else "the match database model failed; see the log")
+
+    registry = DatabaseRegistry(settings, on_builtin_ready=builtin_ready)
+    registry.start()  # training/loading runs in a background thread; readiness says 'loading' until then
+    _state["registry"] = registry
+    yield
+    registry.stop()
+    _state.clear()
+
+
+@router.post("/ask", response_model=AskResponse, responses=problem_responses(404, 409, 422, 503))
+def ask(body: AskRequest) -> AskResponse:
+    """Answer a Korean question about a registered database (default: the match database).
+
+    Only a single read-only SELECT with a row limit is ever run. A question that cannot be mapped to
+    the database (or asks to change data) gets a 422 whose `detail` says what can be asked."""
+    assistant = _registry().ready_assistant(body.database)
+    try:
+        result = assistant.ask(body.question, execute=body.execute, max_rows=body.max_rows)
+    except CannotAnswer as exc:
+        raise ProblemError(422, exc.detail, title="Cannot answer") from exc
+    except QueryError as exc:
+        raise ProblemError(503, f"The database did not answer: {exc}", headers={"Retry-After": "5"}) from exc
+    logger.info("answered", extra={"database": body.database, "sketch": result.program.sketch,
+                                   "confidence": result.confidence})
+    return AskResponse(sql=result.sql, columns=result.columns, rows=result.rows, answer=result.answer,
+                       confidence=min(1.0, max(0.0, result.confidence)))
+
+
+@router.post("/databases", status_code=202, response_model=DatabaseAccepted,
+             responses=problem_responses(409, 422, 503))
+def register_database(body: DatabaseRegistration) -> DatabaseAccepted:
+    """Register a SQLite or PostgreSQL database with Korean annotations; questions are synthesized
+    from its schema and a model is trained for it in the background (see `GET /v1/sql/databases/{name}`)."""
+    entry = _registry().register(body.name, body.url, body.annotations)
+    return DatabaseAccepted(name=entry.name, status="training")
+
+
+@router.get("/databases", response_model=list[DatabaseStatus], responses=problem_responses(503))
+def list_databases() -> list[DatabaseStatus]:
+    """Every registered database (the match database first) with its training status."""
+    entries = sorted(_registry().all(), key=lambda e: (e.name != BUILTIN, e.name))
+    return [_status(e) for e in entries]
+
+
+@router.get("/databases/{name}", response_model=DatabaseStatus, responses=problem_responses(404, 503))
+def get_database(name: str) -> DatabaseStatus:
+    """The training status and progress of one registered database."""
+    return _status(_registry().get(name))
+
+
+app = create_service_app(
+    name="seq2sql",
+    title="Malgeul Korean text-to-SQL assistant",
+    description="Korean questions -> one safe, read-only SELECT -> rows and a Korean answer, for any registered database.",
+    readiness=readiness,
+    routers=[router],
+    lifespan=lifespan,
+)

@@ -1,9 +1,30 @@
 """Settings of the Korean text-to-SQL assistant (environment variables ``MALGEUL_SEQ2SQL_*``)."""
 
-from common.settings import ServiceSettings, service_config
+from pathlib import Path
+
+from pydantic import Field
+
+from common.settings import DATA_DIR, ServiceSettings, service_config
 
 
 class Seq2SqlSettings(ServiceSettings):
+    """Where models live, how big training is, and the limits on what a question may run."""
+
     model_config = service_config("MALGEUL_SEQ2SQL_")
 
     port: int = 8003
+    encoder: str = Field(default="e5-small", description="sentence encoder spec (common/encoders.py)")
+    slot_model: str = Field(default="mlp", description="'mlp' (torch heads) or 'knn' (nearest neighbours)")
+    per_sketch: int = Field(default=300, ge=10, description="synthesized questions per sketch")
+    epochs: int = Field(default=20, ge=1)
+    model_dir: Path | None = Field(default=None, description="trained models; default var/seq2sql/models")
+    annotations_file: Path = DATA_DIR / "seq2sql" / "matches-annotations.json"
+    statement_timeout_s: float = Field(default=3.0, gt=0)
+    candidates: int = Field(default=10, ge=1, description="programs tried by execution-guided selection")
+    refuse_below: float = Field(default=0.6, description="refuse when the 'cannot answer' class is this likely")
+    default_year: int | None = Field(default=None, description="year of '7월' without a year; default this year")
+
+    def models_path(self) -> Path:
+        path = self.model_dir or (self.var_dir / "seq2sql" / "models")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
