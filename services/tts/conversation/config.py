@@ -22,6 +22,7 @@ class ConversationSettings(ServiceSettings):
     semantic_weight: float = Field(default=0.7, ge=0, le=1, description="Embedding vs surface similarity.")
     accept_threshold: float = Field(default=0.48, description="Below this score an utterance is off-script.")
     other_scene_penalty: float = Field(default=0.12, description="Handicap of intents of the topic's other scenes.")
+    common_penalty: float = Field(default=0.05, description="Handicap of the common intents (repeat, help, thanks, goodbye).")
     smalltalk_threshold: float = Field(default=0.65, description="Off-script utterances this close to the corpus get small talk.")
     session_ttl_minutes: float = Field(default=60.0, gt=0, description="Idle sessions expire after this.")
     max_sessions: int = Field(default=10000, ge=1, description="Oldest sessions are dropped past this.")
@@ -34,4 +35,5 @@ class ConversationSettings(ServiceSettings):
             semantic_weight=self.semantic_weight,
             accept=self.accept_threshold,
             other_scene_penalty=self.other_scene_penalty,
+            common_penalty=self.common_penalty,
         )

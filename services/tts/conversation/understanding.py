@@ -45,6 +45,7 @@ class MatcherSettings:
     semantic_weight: float = 0.7
     accept: float = 0.55
     other_scene_penalty: float = 0.12
+    common_penalty: float = 0.0
     margin: float = 0.0
 
 
@@ -101,7 +102,7 @@ class IntentMatcher:
             lexical = np.array([ngram_cosine(grams, g) for g in index.grams], dtype=np.float32)
             scores = s.semantic_weight * row_scores + (1 - s.semantic_weight) * lexical
             elsewhere = ~index.common & (index.scene != scene)
-            scores = scores - s.other_scene_penalty * elsewhere
+            scores = scores - s.other_scene_penalty * elsewhere - s.common_penalty * index.common
             results.append(self._decide(index, scores, text))
         return results
 
