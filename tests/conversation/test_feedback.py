@@ -57,7 +57,7 @@ def test_natural_turn_needs_no_suggestion(writer, book):
 
 
 def test_feedback_recall_and_false_alarms_on_the_labelled_set(book):
-    score = evaluate_feedback(SCRIPTS / "feedback-dev.yaml", book)
+    score = evaluate_feedback(SCRIPTS / "eval" / "feedback.yaml", book)
     assert score.expected >= 40
     assert score.recall >= 0.9
     assert score.false_alarm_rate <= 0.02  # the scripts' own phrasings are good English

@@ -27,7 +27,7 @@ def test_off_script_and_empty_turns_do_not_move_the_scene(matcher):
 
 
 def test_dev_set_meets_the_goals(book, matcher):
-    cases = load_dev_set(SCRIPTS / "dev.yaml", book)
+    cases = load_dev_set(SCRIPTS / "eval" / "dev.yaml", book)
     assert sum(c.intent is not None for c in cases) >= 300
     assert len({c.topic for c in cases}) == len(book.topics)
     report = evaluate(matcher, cases)

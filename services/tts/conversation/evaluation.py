@@ -1,6 +1,6 @@
 """`malgeul eval conversation`: intent recognition and off-script handling on the dev set.
 
-The dev set (``data/conversation/dev.yaml``) holds learner utterances per topic, scene and intended
+The dev set (``data/conversation/eval/dev.yaml``) holds learner utterances per topic, scene and intended
 intent, plus off-script utterances per scene. An utterance counts as recognised when the matcher, in
 that scene, returns the intended intent; an off-script utterance counts as handled when the matcher
 returns no scene or common intent (the bot then re-prompts or small-talks; the scene does not move).
@@ -117,7 +117,7 @@ def run(argv: list[str]) -> int:
     settings = ConversationSettings()
     parser = argparse.ArgumentParser(prog="malgeul eval conversation", description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default=settings.encoder, help="sentence encoder spec (common/encoders.py)")
-    parser.add_argument("--dev-set", type=Path, default=settings.scripts_dir / "dev.yaml")
+    parser.add_argument("--dev-set", type=Path, default=settings.scripts_dir / "eval" / "dev.yaml")
     parser.add_argument("--errors", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
 
@@ -142,7 +142,7 @@ def run(argv: list[str]) -> int:
         f"conversation off-script handled: {report.off_right}/{report.off_total} = {report.off_script_rate:.3f} "
         f"(goal >= {OFF_SCRIPT_GOAL})"
     )
-    feedback = evaluate_feedback(settings.scripts_dir / "feedback-dev.yaml", book)
+    feedback = evaluate_feedback(settings.scripts_dir / "eval" / "feedback.yaml", book)
     print(
         f"conversation feedback notes: recall {feedback.recall:.3f} ({feedback.found}/{feedback.expected}), "
         f"false alarms on the scripts' own phrasings {feedback.false_alarm_rate:.3f} "

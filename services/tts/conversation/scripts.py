@@ -17,7 +17,7 @@ import yaml
 
 END = "end"
 COMMON_FILE = "common.yaml"
-NOT_TOPICS = {COMMON_FILE, "dev.yaml", "smalltalk.yaml", "feedback-dev.yaml"}
+NOT_TOPICS = {COMMON_FILE, "smalltalk.yaml"}  # evaluation sets live in eval/, not read as topics
 
 
 class ScriptError(ValueError):
