@@ -47,3 +47,23 @@ def test_korean_synthesis_returns_wav(speech: SpeechService) -> None:
     wav = speech.synthesize("2026년 3월 5일, KDA 3.5를 기록했습니다.", "ko-haneul", language="ko")
     samples, rate = sf.read(io.BytesIO(wav))
     assert 2 < len(samples) / rate < 12
+
+
+def test_long_pause_is_neither_transcribed_nor_lost_in_timestamps(speech: SpeechService) -> None:
+    """Speech, 25 s of quiet room noise, speech: both sentences with their true times, nothing invented."""
+    import numpy as np
+
+    from services.tts.audio import decode_audio, wav_bytes
+
+    first, second = (
+        "My brother bought a new bicycle last week.",
+        "The children are reading books in the library.",
+    )
+    a = decode_audio(speech.synthesize(first, "en-joe"), 60)
+    b = decode_audio(speech.synthesize(second, "en-joe"), 60)
+    room = np.random.default_rng(1).normal(scale=0.002, size=25 * 16000).astype(np.float32)
+    result = speech.transcribe_detailed(wav_bytes(np.concatenate([a, room, b]), 16000), "en")
+    assert word_error_rate([(f"{first} {second}", result.text)]) <= 0.1, result.text
+    later = [s for s in result.segments if "children" in s.text.lower()]
+    assert later and later[0].start > len(a) / 16000 + 24, [(s.start, s.text) for s in result.segments]
+    assert result.segments[0].start < 1.0
