@@ -246,9 +246,15 @@ def _read_nickname_parts(page: Page, seg: Segment, worker: TesseractWorker) -> N
             parts.append("")
         start = right
     text = "_".join(parts).strip("_") if not (parts and parts[0] == "") else "_".join(parts)
-    if any(parts):
+    confidence = float(min(confidences)) if confidences else 0.0
+    # The whole-line reading wins when it is surer and its spaces sit where the underscores are.
+    whole = seg.text.strip()
+    gaps = re.split(r"\s+|_", whole)
+    if len(gaps) == len(cuts) + 1 and all(gaps) and seg.confidence > confidence:
+        text, confidence = "_".join(gaps), seg.confidence
+    if any(parts) or text:
         seg.text = text
-        seg.confidence = float(min(confidences)) if confidences else seg.confidence
+        seg.confidence = confidence
 
 
 def _reread_hangul_prefix(page: Page, seg: Segment, worker: TesseractWorker) -> None:
@@ -300,7 +306,7 @@ def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker) -> None:
         return  # reads as a proper Latin word
     reading = worker.read_line(page.crop(seg.box), "hangul")
     text = reading.text.replace(" ", "")
-    if text and all(HANGUL.match(c) for c in text) and reading.confidence >= max(0.8, seg.confidence - 0.05):
+    if text and all(HANGUL.match(c) for c in text) and reading.confidence >= max(0.6, min(0.8, seg.confidence + 0.1)):
         seg.text, seg.confidence = text, reading.confidence
 
 
