@@ -73,6 +73,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateway", help="an already running gateway; default: start tts + gateway here")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--no-line-cache", action="store_true",
+                        help="synthesize every reply (MALGEUL_TTS_CONVERSATION_AUDIO_CACHE_MB=0); only when starting tts here")
     args = parser.parse_args()
 
     processes: list[subprocess.Popen[bytes]] = []
@@ -82,7 +84,10 @@ def main() -> int:
             gateway = args.gateway
             if not gateway:
                 tts_port, gw_port = free_port(), free_port()
-                processes.append(start("tts", tts_port, {"MALGEUL_VAR_DIR": str(folder / "var")}, folder / "tts.log"))
+                tts_env = {"MALGEUL_VAR_DIR": str(folder / "var")}
+                if args.no_line_cache:
+                    tts_env["MALGEUL_TTS_CONVERSATION_AUDIO_CACHE_MB"] = "0"
+                processes.append(start("tts", tts_port, tts_env, folder / "tts.log"))
                 wait_ready(f"http://127.0.0.1:{tts_port}/readyz")
                 processes.append(start("gateway", gw_port, {"MALGEUL_GATEWAY_TTS_URL": f"http://127.0.0.1:{tts_port}"},
                                        folder / "gateway.log"))
@@ -90,7 +95,7 @@ def main() -> int:
                 gateway = f"http://127.0.0.1:{gw_port}"
             audio = recording(folder)
             print(f"utterance: {SENTENCE!r}, 3.0 s; gateway {gateway}; {os.cpu_count()} cores; "
-                  f"load average {os.getloadavg()[0]:.1f}")
+                  f"load average {os.getloadavg()[0]:.1f}; spoken-line cache {'off' if args.no_line_cache else 'on'}")
             with httpx.Client(base_url=gateway, timeout=120) as client:
                 figures: dict[str, list[float]] = {}
                 transcript = ""

@@ -47,3 +47,4 @@ def test_purge_drops_expired_and_the_oldest_past_the_cap(tmp_path):
     with pytest.raises(ProblemError):
         store.get(ids[0])
     assert store.get(ids[2]).id == ids[2]
+

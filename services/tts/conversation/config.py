@@ -29,6 +29,7 @@ class ConversationSettings(ServiceSettings):
     voice: str = Field(default="", description="Reply voice when a session names none; empty: the speech engine's default English voice.")
     speed: float = Field(default=0.95, gt=0.25, le=4.0, description="Reply speech speed (a touch slow helps learners).")
     max_text_chars: int = Field(default=500, ge=1, description="Longest learner turn accepted as text.")
+    audio_cache_mb: int = Field(default=64, ge=0, description="Memory for recently spoken bot lines (0: none).")
 
     def matcher(self) -> MatcherSettings:
         return MatcherSettings(

@@ -21,6 +21,7 @@ from services.tts.conversation.feedback import FeedbackWriter, Source
 from services.tts.conversation.scripts import ScriptBook, load_scripts
 from services.tts.conversation.sessions import SessionState, SessionStore
 from services.tts.conversation.smalltalk import SmallTalk, load_pairs
+from services.tts.conversation.spoken_lines import SpokenLineCache
 from services.tts.conversation.understanding import IntentMatcher
 
 logger = logging.getLogger("malgeul.tts.conversation")
@@ -49,6 +50,7 @@ class ConversationPractice:
         self.dialogue = Dialogue(self.book, matcher, small_talk, FeedbackWriter(self.book))
         self.store = SessionStore(settings.service_dir("tts") / "conversation", settings.session_ttl_minutes * 60,
                                   settings.max_sessions)
+        self.spoken = SpokenLineCache(settings.audio_cache_mb * 1024 * 1024)
         self._locks: dict[str, asyncio.Lock] = {}
         self._last_purge = 0.0
         logger.info("conversation practice ready", extra={"topics": len(self.book.topics), "encoder": encoder.name,
@@ -107,8 +109,12 @@ class ConversationPractice:
         if speech is None:
             return None
         voice = state.voice or self.settings.voice or DEFAULT_VOICE
+        speed = self.settings.speed
         try:
-            wav = await run_in_threadpool(speech.synthesize, text, voice, self.settings.speed, "en")
+            wav = self.spoken.get(voice, speed, text)
+            if wav is None:
+                wav = await run_in_threadpool(speech.synthesize, text, voice, speed, "en")
+                self.spoken.put(voice, speed, text, wav)
         except ProblemError as exc:
             if strict and 400 <= exc.status < 500:
                 raise ProblemError(422, f"The voice {voice!r} cannot be used: {exc.detail}") from exc
