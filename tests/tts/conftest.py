@@ -45,8 +45,13 @@ def tiny_piper_model(cache_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tts_service(launch_service: LaunchService, tiny_piper_model: Path) -> ServiceProcess:
-    """`malgeul serve tts` on a free port, with the tiny multi-speaker piper voice configured by path."""
-    return launch_service("tts", {"MALGEUL_TTS_PIPER_VOICES": str(tiny_piper_model)}, ready=True, wait=180)
+    """`malgeul serve tts` on a free port, with the tiny multi-speaker piper voice configured by path.
+
+    OMP_THREAD_LIMIT=1 (what Tesseract wants, and easy to inherit) made the recogniser ~15x slower until the
+    engine raised it; the CPU-cost test in test_transcription.py guards that.
+    """
+    env = {"MALGEUL_TTS_PIPER_VOICES": str(tiny_piper_model), "OMP_THREAD_LIMIT": "1"}
+    return launch_service("tts", env, ready=True, wait=180)
 
 
 @pytest.fixture(scope="session")
