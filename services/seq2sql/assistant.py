@@ -21,6 +21,7 @@ from services.seq2sql.training import HEADS_OF, SlotParser
 logger = logging.getLogger("malgeul.seq2sql.assistant")
 ASC_WORDS = re.compile(r"(적은|낮은|적게|덜|꼴찌|최저|최소|하위|싼|저렴|작은|못한|못 한|약한)")
 ORDERING = re.compile(r"(가장|제일|젤 |최다|최고|최저|1위|꼴찌|top|순위|랭킹|순으로)", re.IGNORECASE)
+DESC_WORDS = re.compile(r"(많은|많이|높은|최다|최고|1위|상위|비싼|큰|잘하는|강한)")
 RANKING = re.compile(r"(순위|랭킹|순으로|순서|차례)")
 AGGS_OF = {"agg": {"sum", "avg", "max", "min"}, "group_top": {"sum", "avg", "count"},
            "having": {"sum", "avg", "count"}, "group": {"sum", "avg", "max", "min", "count"}}
@@ -158,8 +159,12 @@ class Assistant:
                     score *= 0.3
                 if teams and sketch in ("most_wins", "never_won"):
                     score *= 0.5
-                if ORDERING.search(linked.text) and sketch in ("list", "count", "group", "having", "lookup"):
+                ordering = ORDERING.search(linked.text)
+                if ordering and (sketch in ("list", "count", "group", "having", "lookup")
+                                 or sketch == "agg" and agg in ("sum", "avg")):
                     score *= 0.3  # '가장/제일' asks for an ordering the program would not express
+                if any(agg_boost.get(a, 1.0) > 1 for a in ("sum", "avg")) and sketch == "top":
+                    score *= 0.3  # '총/평균' asks for an aggregate the per-row ranking would not compute
                 out.append((program, score))
         out.sort(key=lambda ps: -ps[1])
         return out[: self.candidates * 3]
@@ -195,5 +200,7 @@ class Assistant:
                 program.order = direction
             elif ASC_WORDS.search(linked.text):
                 program.order = "asc"
+            elif DESC_WORDS.search(linked.text):
+                program.order = "desc"
             elif sketch in ("top", "group_top", "most_wins"):
                 program.order = "desc" if probs["order"].get("desc", 0.5) >= 0.5 else "asc"

@@ -20,8 +20,8 @@ from services.seq2sql.schema import Column, Schema, Table
 AGG_WORDS = {
     "sum": ["총", "합계", "전체", "누적", "총합", "다 합친"],
     "avg": ["평균", "평균", "평균적인"],
-    "max": ["최대", "최고", "가장 많은", "제일 높은"],
-    "min": ["최소", "최저", "가장 적은", "제일 낮은"],
+    "max": ["최대", "최고", "최다", "한 경기 최다"],  # '가장 많은 X 선수' is a ranking of players, not a max
+    "min": ["최소", "최저", "한 경기 최소"],
 }
 AGG_SUFFIX = {"sum": ["합계", "총합", "합", "총량"], "avg": ["평균", "평균값"], "max": ["최댓값", "최대값", "최고 기록"],
               "min": ["최솟값", "최소값", "최저 기록"]}
@@ -273,7 +273,8 @@ def _generic(gen: _Gen, sketch: str) -> Example | None:
         sup = gen.pick(["가장", "제일", "젤", "최고로"])
         if sketch == "top":
             if column.table != table.name:
-                core = gen.pick([f"{phrase} 한 경기 {c} 최다 기록 {t}", f"{phrase} 한 번에 {c} {sup} {adj} {t}",
+                most = "최다" if order == "desc" else "최소"
+                core = gen.pick([f"{phrase} 한 경기 {c} {most} 기록 {t}", f"{phrase} 한 번에 {c} {sup} {adj} {t}",
                                  f"{phrase} 단일 {c} {sup} {adj} 기록"]) + lim
             else:
                 core = gen.pick([f"{phrase} {c} {sup} {adj} {t}", f"{phrase} {sup} {adj} {t}",
