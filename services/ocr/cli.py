@@ -24,7 +24,7 @@ def evaluate_ocr(argv: list[str]) -> int:
 
     from services.ocr.app import build_reader
     from services.ocr.config import OcrSettings
-    from services.ocr.evaluate import Score, case_groups, decode, timed, whole_page_tesseract
+    from services.ocr.evaluate import Score, case_groups, decode, timed, timed_cpu, whole_page_tesseract
     from services.ocr.synthetic import cases
 
     settings = OcrSettings(workers=1)
@@ -37,12 +37,12 @@ def evaluate_ocr(argv: list[str]) -> int:
     failures = []
     for case in images:
         rgb = decode(case)
-        outcome, ms = timed(lambda: reader.read(rgb))
+        outcome, ms, cpu = timed_cpu(lambda: reader.read(rgb))
         truth = case.truth.as_record()
         groups = case_groups(case)
-        ok = score.add(truth, outcome.record, groups, ms, outcome.fallback_used)
+        ok = score.add(truth, outcome.record, groups, ms, outcome.fallback_used, cpu)
         if not case.style.degraded:
-            clean.add(truth, outcome.record, groups, ms, outcome.fallback_used)
+            clean.add(truth, outcome.record, groups, ms, outcome.fallback_used, cpu)
         if not ok and args.failures:
             failures.append({"seed": case.seed, "family": case.style.family(), "groups": groups,
                              "truth": truth, "read": outcome.record.model_dump(), "warnings": outcome.warnings})

@@ -35,9 +35,11 @@ class Score:
     perfect: int = 0
     fallbacks: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
     by_group: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
-    def add(self, truth: dict, got: MatchRecord | None, groups: list[str], ms: float, fallback: bool = False) -> bool:
+    def add(self, truth: dict, got: MatchRecord | None, groups: list[str], ms: float, fallback: bool = False,
+            cpu_ms: float | None = None) -> bool:
         marks = compare(truth, got)
         for name, ok in marks:
             self.total[name] += 1
@@ -47,6 +49,8 @@ class Score:
         self.perfect += int(perfect)
         self.fallbacks += int(fallback)
         self.latencies_ms.append(ms)
+        if cpu_ms is not None:
+            self.cpu_ms.append(cpu_ms)
         for group in groups:
             self.by_group[group][0] += int(perfect)
             self.by_group[group][1] += 1
@@ -68,7 +72,8 @@ class Score:
         extra = " ".join(f"{name}={self.accuracy(name):.3f}" for name in ("title", "map"))
         return [
             f"{label}: images={self.images} overall={self.overall():.3f} perfect_images={self.perfect / max(1, self.images):.3f} "
-            f"fallback_rate={self.fallbacks / max(1, self.images):.3f} p50_ms={self.p50():.0f}",
+            f"fallback_rate={self.fallbacks / max(1, self.images):.3f} p50_ms={self.p50():.0f}"
+            + (f" p50_cpu_ms={statistics.median(self.cpu_ms):.0f}" if self.cpu_ms else ""),
             f"{label}: fields {fields} ({extra})",
             f"{label}: perfect by group " + " ".join(
                 f"{g}={r}/{t}" for g, (r, t) in sorted(self.by_group.items())),
@@ -136,3 +141,10 @@ def timed(fn: Callable[[], object]) -> tuple[object, float]:
     started = time.perf_counter()
     value = fn()
     return value, (time.perf_counter() - started) * 1000
+
+
+def timed_cpu(fn: Callable[[], object]) -> tuple[object, float, float]:
+    """Value, wall ms and this thread's CPU ms (the CPU figure holds up when the machine is shared)."""
+    started, cpu = time.perf_counter(), time.thread_time()
+    value = fn()
+    return value, (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000

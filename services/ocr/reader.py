@@ -290,7 +290,15 @@ def _reread_hangul_prefix(page: Page, seg: Segment, worker: TesseractWorker) -> 
             continue
         left = worker.read_line(page.crop((x, y, cut, h), x_margin=False), "hangul")
         prefix = left.text.replace(" ", "")
-        if prefix and all(HANGUL.match(c) for c in prefix) and left.confidence >= 0.6:
+        if not (prefix and all(HANGUL.match(c) for c in prefix) and left.confidence >= 0.6):
+            # A syllable at the very edge of a crop reads badly: keep a little of the Latin word in
+            # view, and accept only when that little is read as something else than Hangul.
+            left = worker.read_line(page.crop((x, y, min(w, cut + int(0.4 * t)), h), x_margin=False), "hangul")
+            wider = left.text.replace(" ", "")
+            prefix = re.match(r"[\uac00-\ud7a3]*", wider).group(0)
+            if not prefix or prefix == wider:
+                continue
+        if prefix and left.confidence >= 0.6:
             # The rightmost cut that works: a cut too early can still pass when a syllable is dropped.
             best = (left.confidence, prefix)
     if best is not None:
