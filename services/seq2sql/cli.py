@@ -19,7 +19,7 @@ from services.seq2sql.seed import seed_demo
 
 def _settings(args: argparse.Namespace) -> Seq2SqlSettings:
     overrides = {k: v for k, v in {"slot_model": args.slot_model, "per_sketch": args.per_sketch,
-                                    "epochs": args.epochs}.items() if v is not None}
+                                    "epochs": args.epochs, "model_inputs": args.inputs}.items() if v is not None}
     return Seq2SqlSettings(**overrides)
 
 
@@ -30,6 +30,7 @@ def eval_sql(argv: list[str]) -> int:
     parser.add_argument("--slot-model", choices=["mlp", "knn"])
     parser.add_argument("--per-sketch", type=int)
     parser.add_argument("--epochs", type=int)
+    parser.add_argument("--inputs", choices=["both", "embedding", "links"], help="ablations of the model inputs")
     parser.add_argument("--errors", action="store_true", help="print every wrong answer")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -49,7 +50,8 @@ def eval_sql(argv: list[str]) -> int:
             entry = Registered("shop", str(path), json.loads(SHOP_ANNOTATIONS.read_text(encoding="utf-8")))
         assistant = build_assistant(entry, settings, encoder)
         outcomes = evaluate(assistant, load_dev(name), ReadOnlyDatabase(entry.url))
-        for line in report(f"{name}/{settings.slot_model}", outcomes, entry.meta.get("train_seconds")):
+        label = f"{name}/{settings.slot_model}" + ("" if settings.model_inputs == "both" else f"/{settings.model_inputs}")
+        for line in report(label, outcomes, entry.meta.get("train_seconds")):
             print(line)
         if args.errors:
             for o in outcomes:

@@ -17,6 +17,8 @@ class Seq2SqlSettings(ServiceSettings):
     slot_model: str = Field(default="mlp", description="'mlp' (torch heads) or 'knn' (nearest neighbours)")
     per_sketch: int = Field(default=300, ge=10, description="synthesized questions per sketch")
     epochs: int = Field(default=20, ge=1)
+    model_inputs: str = Field(default="both", pattern="^(both|embedding|links)$",
+                              description="slot model inputs: both, or the ablations embedding / links")
     model_dir: Path | None = Field(default=None, description="trained models; default var/seq2sql/models")
     annotations_file: Path = DATA_DIR / "seq2sql" / "matches-annotations.json"
     statement_timeout_s: float = Field(default=3.0, gt=0)

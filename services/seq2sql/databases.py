@@ -42,7 +42,7 @@ class Registered:
 
 def train_config(settings: Seq2SqlSettings) -> TrainConfig:
     return TrainConfig(per_sketch=settings.per_sketch, epochs=settings.epochs, slot_model=settings.slot_model,
-                       encoder=settings.encoder)
+                       encoder=settings.encoder, inputs=settings.model_inputs)
 
 
 def build_assistant(entry: Registered, settings: Seq2SqlSettings, encoder: SentenceEncoder,

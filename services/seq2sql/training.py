@@ -79,10 +79,20 @@ class TrainConfig:
     slot_model: str = "mlp"
     encoder: str = "e5-small"
     seed: int = 13
+    inputs: str = "both"  # 'both', or the ablations 'embedding' (no linking features) and 'links' (no encoder)
 
     def key(self, schema: Schema) -> str:
         raw = json.dumps([asdict(self), schema.fingerprint(), CODE_VERSION], sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _select_inputs(emb: np.ndarray, feats: np.ndarray, inputs: str) -> np.ndarray:
+    """The model's input row: sentence vector, linking features, or both (the ablations of docs/seq2sql.md)."""
+    if inputs == "embedding":
+        return emb.astype(np.float32)
+    if inputs == "links":
+        return feats.astype(np.float32)
+    return np.concatenate([emb, feats], axis=1).astype(np.float32)
 
 
 class SlotParser:
@@ -98,7 +108,7 @@ class SlotParser:
         texts = [item.delexicalized for item in linked]
         emb = self.encoder.encode(texts, kind="query") if texts else np.zeros((0, self.encoder.dim))
         feats = np.stack([features(item, schema) for item in linked]) if linked else np.zeros((0, 1))
-        return np.concatenate([emb, feats], axis=1).astype(np.float32)
+        return _select_inputs(emb, feats, self.meta.get("config", {}).get("inputs", "both"))
 
     def predict(self, linked: Linked, schema: Schema) -> dict[str, dict[str, float]]:
         probs = self.model.predict(self.inputs([linked], schema))
@@ -152,7 +162,7 @@ def train_parser(schema: Schema, index: ValueIndex, encoder: SentenceEncoder, co
     texts = [item.delexicalized for item in linked]
     cache = EmbeddingCache(embedding_cache)
     vectors = cache.encode(encoder, texts, lambda f: report(0.1 + 0.7 * f, "embedding questions"))
-    x = np.concatenate([vectors, feats], axis=1).astype(np.float32)
+    x = _select_inputs(vectors, feats, config.inputs)
     encoded = [space.encode(e.program) for e in examples]
     labels = {head: np.array([row[head] for row in encoded]) for head in space.heads()}
     sizes = {head: len(classes) for head, classes in space.heads().items()}
