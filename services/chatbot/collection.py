@@ -277,7 +277,8 @@ def build_collection(
         full = DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
         dense_full.append(full)
         dense_tuning.append(
-            DenseSignal(encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), engines.hnsw_above)
+            # A few hundred tuning questions: exact search, no second HNSW graph to build.
+            DenseSignal(encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), hnsw_above=2**62)
         )
     t_dense = time.monotonic()
 
