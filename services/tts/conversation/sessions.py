@@ -50,6 +50,8 @@ class SessionStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(folder / "sessions.sqlite", check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL survives a crash of the process (not of the OS) and saves an fsync per turn (~4 ms -> 0.1 ms)
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, updated REAL NOT NULL, state TEXT NOT NULL)"
         )
