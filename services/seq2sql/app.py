@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.concurrency import run_in_threadpool
 
 from common.errors import ProblemError, problem_responses
 from common.health import Readiness

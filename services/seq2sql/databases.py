@@ -38,6 +38,7 @@ class Registered:
     detail: str | None = None
     assistant: Assistant | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
 
 
 def train_config(settings: Seq2SqlSettings) -> TrainConfig:
@@ -115,6 +116,13 @@ class DatabaseRegistry:
     def stop(self) -> None:
         self._jobs.put(None)
 
+    def _retry(self, entry: Registered) -> None:
+        with self._lock:
+            current = self._entries.get(entry.name) is entry
+        if current:
+            entry.status, entry.progress = "training", 0.0
+            self._jobs.put(entry)
+
     def _enqueue(self, entry: Registered) -> None:
         with self._lock:
             self._entries[entry.name] = entry
@@ -142,6 +150,12 @@ class DatabaseRegistry:
             except Exception as exc:  # a broken database must not stop the trainer
                 entry.status, entry.detail = "failed", f"{type(exc).__name__}: {str(exc)[:300]}"
                 logger.warning("database failed", extra={"database": entry.name, "error": entry.detail})
+                entry.attempts += 1
+                if entry.name == BUILTIN and entry.attempts < 40:
+                    # the match database may still be starting (PostgreSQL in compose): try again shortly
+                    retry = threading.Timer(15.0, self._retry, args=(entry,))
+                    retry.daemon = True
+                    retry.start()
             if entry.name == BUILTIN and self._on_builtin_ready:
                 self._on_builtin_ready(entry.status)
 

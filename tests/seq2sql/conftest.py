@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -68,7 +68,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_database(postgres_server: str) -> Iterator[callable]:
+def postgres_database(postgres_server: str) -> Iterator[Callable[[str], str]]:
     """A factory of scratch databases on the server (dropped at the end of the run)."""
     created: list[str] = []
 
@@ -96,7 +96,7 @@ def sqlite_matches(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_matches(postgres_database: callable) -> str:
+def postgres_matches(postgres_database: Callable[[str], str]) -> str:
     url = postgres_database("seq2sql_matches")
     engine = make_engine(url)
     seed_demo(engine)
