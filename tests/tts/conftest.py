@@ -55,7 +55,7 @@ def tts_service(launch_service: LaunchService, tiny_piper_model: Path) -> Servic
 
 
 @pytest.fixture(scope="session")
-def english_wav(speech: SpeechService, cache_dir: Path) -> tuple[bytes, str]:
+def english_wav(speech: SpeechService) -> tuple[bytes, str]:
     """A short English sentence read by the neural voice (WAV, 24 kHz) and its text."""
     text = "Please open the window before the meeting starts."
     return speech.synthesize(text, "en-joe"), text

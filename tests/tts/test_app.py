@@ -77,7 +77,7 @@ def test_english_round_trip_through_the_openai_client(client: openai.OpenAI) -> 
         model="tts-1", voice="alloy", input=text, response_format="mp3"
     ).content
     transcript = client.audio.transcriptions.create(model="whisper-1", file=("speech.mp3", audio))
-    assert word_error_rate([(text, transcript.text)]) <= 0.1, transcript.text
+    assert word_error_rate([(text, transcript.text)]) <= 0.2, transcript.text
 
 
 def test_streamed_speech_through_the_openai_client_transcribes_back(client: openai.OpenAI) -> None:
@@ -103,7 +103,7 @@ def test_transcription_formats(client: openai.OpenAI, english_wav: tuple[bytes, 
     assert verbose.segments and 0 <= verbose.segments[0].start < verbose.segments[-1].end <= verbose.duration
     assert verbose.words and verbose.words[0].word.lower().startswith("please")
     plain = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", wav), response_format="text")
-    assert isinstance(plain, str) and word_error_rate([(text, plain)]) <= 0.1
+    assert isinstance(plain, str) and word_error_rate([(text, plain)]) <= 0.2
     srt = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", wav), response_format="srt")
     assert srt.startswith("1\n00:00:0") and " --> " in srt
     vtt = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", wav), response_format="vtt")

@@ -125,4 +125,4 @@ def test_clips_say_their_sentence(speech: SpeechService, tmp_path: Path) -> None
     )
     assert summary.kept == 3
     middle = (tmp_path / "out" / "wavs" / "solo_solo_0001.wav").read_bytes()
-    assert word_error_rate([(SENTENCES[1], speech.transcribe(middle))]) <= 0.1
+    assert word_error_rate([(SENTENCES[1], speech.transcribe(middle))]) <= 0.2
