@@ -30,6 +30,7 @@ from services.tts.config import TtsSettings
 from services.tts.engines.protocols import (
     RecognitionEngine,
     RecognizedSegment,
+    RecognizedWord,
     SynthesisEngine,
     VoiceSpec,
 )
@@ -246,7 +247,7 @@ class SpeechService:
                 at(s.start),
                 at(s.end),
                 s.text,
-                tuple(type(w)(w.word, at(w.start), at(w.end), w.probability) for w in s.words),
+                tuple(RecognizedWord(w.word, at(w.start), at(w.end), w.probability) for w in s.words),
                 s.avg_logprob,
                 s.no_speech_prob,
             )
