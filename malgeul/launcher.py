@@ -20,6 +20,7 @@ from malgeul.registry import ProcessSpec
 GRACE_SECONDS = 10.0
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
+HEALTH_WAIT = 120.0
 
 
 @dataclass
@@ -78,20 +79,21 @@ class Launcher:
         child.restarts.append(now)
         self._start(child)
 
-    def _wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        pending = list(self.children)
-        while pending and time.monotonic() < deadline and not self._stopping:
-            for child in list(pending):
-                try:
-                    with urllib.request.urlopen(child.url + "/healthz", timeout=1) as response:
-                        if response.status == 200:
-                            pending.remove(child)
-                except OSError:
-                    pass
-            time.sleep(0.3)
+    @staticmethod
+    def _healthy(child: Child) -> bool:
+        try:
+            with urllib.request.urlopen(child.url + "/healthz", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def _announce(self, pending: list[Child]) -> None:
         for child in pending:
-            _say(f"{child.spec.name} did not answer /healthz at {child.url} in {timeout:.0f} s")
+            _say(f"{child.spec.name} did not answer /healthz at {child.url} in {HEALTH_WAIT:.0f} s")
+        for child in self.children:
+            _say(f"{child.spec.name:8s} {child.url}")
+        gateway = self.children[-1].url
+        _say(f"open {gateway}/ for the demo pages, {gateway}/docs for the API; Ctrl-C stops everything")
 
     def run(self) -> int:
         def on_signal(signum: int, _frame: object) -> None:
@@ -101,16 +103,18 @@ class Launcher:
         signal.signal(signal.SIGTERM, on_signal)
         for child in self.children:
             self._start(child)
-        self._wait_healthy()
-        if not self._stopping:
-            for child in self.children:
-                _say(f"{child.spec.name:8s} {child.url}")
-            gateway = self.children[-1].url
-            _say(f"open {gateway}/ for the demo pages, {gateway}/docs for the API; Ctrl-C stops everything")
+        # Watch for crashes from the first moment, also while the others are still starting.
+        pending = list(self.children)
+        started = time.monotonic()
+        announced = False
         try:
             while not self._stopping:
                 for child in self.children:
                     self._restart_if_crashed(child)
+                pending = [c for c in pending if not self._healthy(c)]
+                if not announced and (not pending or time.monotonic() - started > HEALTH_WAIT):
+                    self._announce(pending)
+                    announced = True
                 time.sleep(0.5)
         finally:
             _say("stopping")

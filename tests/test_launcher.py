@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,9 +58,14 @@ def test_up_restarts_a_crashed_service_and_stops_everything_on_ctrl_c(tmp_path: 
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(launcher.stdout), daemon=True)
+    reader.start()
     try:
-        gateway = f"http://127.0.0.1:{ports['gateway']}"
-        assert _wait_ok(gateway + "/healthz", 60)
+        deadline = time.monotonic() + 120
+        while not any("Ctrl-C stops everything" in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert f"[malgeul] gateway  http://127.0.0.1:{ports['gateway']}\n" in lines
         children = _children(launcher.pid)
         assert len(children) == 5
 
@@ -70,10 +76,9 @@ def test_up_restarts_a_crashed_service_and_stops_everything_on_ctrl_c(tmp_path: 
         assert ocr_pid not in _children(launcher.pid)
 
         launcher.send_signal(signal.SIGINT)
-        output, _ = launcher.communicate(timeout=30)
-        assert launcher.returncode == 0
-        assert f"gateway  http://127.0.0.1:{ports['gateway']}" in output
-        assert "restarting" in output
+        assert launcher.wait(timeout=30) == 0
+        reader.join(timeout=5)
+        assert any("ocr exited" in line and "restarting" in line for line in lines)
         for port in ports.values():
             try:
                 httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
