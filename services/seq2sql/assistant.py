@@ -21,6 +21,7 @@ from services.seq2sql.training import HEADS_OF, SlotParser
 logger = logging.getLogger("malgeul.seq2sql.assistant")
 ASC_WORDS = re.compile(r"(적은|낮은|적게|덜|꼴찌|최저|최소|하위|싼|저렴|작은|못한|못 한|약한)")
 ORDERING = re.compile(r"(가장|제일|젤 |최다|최고|최저|1위|꼴찌|top|순위|랭킹|순으로)", re.IGNORECASE)
+PER_EVENT = re.compile(r"(한 ?경기|한 ?번에|한 ?판|단일|한 ?건|한 ?주문|1회)")
 DESC_WORDS = re.compile(r"(많은|많이|높은|최다|최고|1위|상위|비싼|큰|잘하는|강한)")
 RANKING = re.compile(r"(순위|랭킹|순으로|순서|차례)")
 AGGS_OF = {"agg": {"sum", "avg", "max", "min"}, "group_top": {"sum", "avg", "count"},
@@ -165,6 +166,13 @@ class Assistant:
                     score *= 0.3  # '가장/제일' asks for an ordering the program would not express
                 if any(agg_boost.get(a, 1.0) > 1 for a in ("sum", "avg")) and sketch == "top":
                     score *= 0.3  # '총/평균' asks for an aggregate the per-row ranking would not compute
+                if sketch == "agg" and (agg == "min" and DESC_WORDS.search(linked.text)
+                                        and not ASC_WORDS.search(linked.text)
+                                        or agg == "max" and ASC_WORDS.search(linked.text)):
+                    score *= 0.2  # '제일 많은' is not a minimum
+                if (sketch == "top" and column and table and column.split(".")[0] != table
+                        and not PER_EVENT.search(linked.text)):
+                    score *= 0.3  # ranking single records needs '한 경기/한 번에'; otherwise totals are meant
                 out.append((program, score))
         out.sort(key=lambda ps: -ps[1])
         return out[: self.candidates * 3]

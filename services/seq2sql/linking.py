@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,37 @@ _NUM = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(만|천)?")
 _WORD_NUM = re.compile(r"(" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\s*" + COUNTERS)
 
 
+# Nouns any question may use without naming data; other nouns that link to nothing suggest data the schema lacks.
+QUESTION_NOUNS = set("""얼마 몇 개 수 번 명 평균 합계 합 총 총합 이상 이하 초과 미만 제일 가장 전체 모두 순위 랭킹 목록 리스트 상위 하위
+최대 최소 최고 최저 최다 결과 기록 전적 상대 상대전적 승률 승 패 승리 패배 맞대결 중 별 개수 횟수 이번 시즌 요즘 최근 지금 사람 누구 뭐
+정보 거 것 곳 확률 퍼센트 번호 이름 등록 값 숫자 건수 명단 날 월 년 일 상반기 하반기 이후 이전 처음 마지막 혹시 전부 다 건 판 등 위
+단일 한 경기 게임 기준 현재 지금까지 누적 합산 비교 차이 가지 종류 순 순서 차례 조회 확인 데이터 질문 팀 선수 때 동안 사이 정도 시작
+끝 뭐뭐 어디 어디어디 누구누구 대 vs 탑 1위 꼴찌 다승 최다승 무승 1승 경우 혼자 모든 각 각각 마다 따로 총계 평균값 최댓값 최솟값
+출전 승수 포함 총량 보여 리스 상대로 진 소속 참가 참여 출장 활약 성적 통산 역대 올해 작년 이번달""".split())
+_KIWI: list = []
+_KIWI_LOCK = threading.Lock()
+
+
+def unknown_nouns(text: str, covered: list[tuple[int, int]]) -> list[str]:
+    """Nouns of ``text`` (Kiwi morphemes) outside every linked span and not plain question vocabulary."""
+    with _KIWI_LOCK:
+        if not _KIWI:
+            from kiwipiepy import Kiwi
+
+            _KIWI.append(Kiwi())
+        tokens = _KIWI[0].tokenize(text)
+    out = []
+    for token in tokens:
+        if token.tag not in ("NNG", "NNP") or token.form in QUESTION_NOUNS:
+            continue
+        if not re.search(r"[가-힣A-Za-z]", token.form):
+            continue  # ㅋㅋ, ㄱㄱ: laughter and 'go go', not nouns
+        if any(start <= token.start < end for start, end in covered):
+            continue
+        out.append(token.form)
+    return out
+
+
 @dataclass
 class ValueMention:
     column: str  # "table.column"
@@ -78,6 +110,7 @@ class Linked:
     date_range: tuple[str | None, str | None] | None = None
     superlative: bool = False
     delexicalized: str = ""
+    unknown: list[str] = field(default_factory=list)
 
 
 class ValueIndex:
@@ -281,6 +314,7 @@ def link(question: str, schema: Schema, index: ValueIndex, default_year: int | N
                 if pattern.search(head):
                     number.op = op
     found.numbers.sort(key=lambda n: n.start)
+    found.unknown = unknown_nouns(text, taken + [(n.start, n.end) for n in found.numbers])
     found.superlative = bool(SUPERLATIVE.search(text))
     found.delexicalized = _delexicalize(text, found, schema)
     return found
@@ -307,6 +341,7 @@ def feature_names(schema: Schema) -> list[str]:
     names += [f"value:{c.ref}" for c in schema.all_columns() if c.link_values]
     names += [f"last:{t}" for t in schema.tables]
     names += ["contest:win", "contest:loss", "contest:rate", "contest:versus", *ASK_WORDS]
+    names += ["unknown_noun"]
     names += ["dir:desc", "dir:asc", "num:op", "num:counter", "num:plain", "date", "superlative",
               "entity:1", "entity:2", "value:2+"]
     return names
@@ -337,6 +372,8 @@ def features(found: Linked, schema: Schema) -> np.ndarray:
         vec[position["num:plain"]] = 1
     if found.date_range:
         vec[position["date"]] = 1
+    if found.unknown:
+        vec[position["unknown_noun"]] = 1
     for key, pattern in ASK_WORDS.items():
         if pattern.search(found.text):
             vec[position[key]] = 1

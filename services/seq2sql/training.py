@@ -26,7 +26,7 @@ from services.seq2sql.schema import Schema
 from services.seq2sql.synthesis import synthesize
 
 logger = logging.getLogger("malgeul.seq2sql.training")
-CODE_VERSION = "12"
+CODE_VERSION = "14"
 # Which heads a sketch uses; the others are not trained on its examples.
 HEADS_OF = {
     "list": ("table",), "count": ("table",), "lookup": ("table", "column"), "agg": ("column", "agg"),
