@@ -42,10 +42,16 @@ def test_unreachable_service_does_not_slow_the_others(
     launch_service: LaunchService, backends: dict[str, ServiceProcess], unused_url: str
 ) -> None:
     gateway = launch_service("gateway", gateway_env(backends, MALGEUL_GATEWAY_TTS_URL=unused_url))
-    response = httpx.post(gateway.url + "/v1/audio/speech", json={"input": "hi", "voice": "en"})
-    assert response.status_code == 503
-    assert "speech" in response.json()["detail"] and "tts" in response.json()["detail"]
-    started = time.monotonic()
-    for _ in range(20):
+    dead_times, live_times = [], []
+    for _ in range(10):
+        started = time.monotonic()
+        response = httpx.post(gateway.url + "/v1/audio/speech", json={"input": "hi", "voice": "en"})
+        dead_times.append(time.monotonic() - started)
+        assert response.status_code == 503
+        assert "speech" in response.json()["detail"] and "tts" in response.json()["detail"]
+        started = time.monotonic()
         assert httpx.get(gateway.url + "/v1/sql/databases").status_code == 200
-    assert time.monotonic() - started < 2.0
+        live_times.append(time.monotonic() - started)
+    # Medians, so one scheduling hiccup on a busy machine does not decide the test.
+    assert sorted(dead_times)[5] < 1.0
+    assert sorted(live_times)[5] < 0.5
