@@ -17,7 +17,7 @@ from common.errors import ProblemError
 from common.matchdb import ensure_schema, make_engine
 from services.seq2sql.assistant import Assistant
 from services.seq2sql.config import Seq2SqlSettings
-from services.seq2sql.linking import ValueIndex
+from services.seq2sql.linking import ValueIndex, unknown_nouns
 from services.seq2sql.readonly import QueryError, ReadOnlyDatabase, sqlite_path
 from services.seq2sql.schema import Annotations, read_schema
 from services.seq2sql.training import TrainConfig, load_parser, model_path, save_parser, train_parser
@@ -68,6 +68,8 @@ def build_assistant(entry: Registered, settings: Seq2SqlSettings, encoder: Sente
         parser = train_parser(schema, index, encoder, config, progress, settings.default_year, cache)
         save_parser(parser, path)
     entry.meta = dict(parser.meta, model_file=str(path))
+    unknown_nouns("준비 완료", [])  # load the morpheme analyser now, not on a user's first question
+    encoder.encode(["준비 완료"])
     return Assistant(schema, db, parser, candidates=settings.candidates, refuse_below=settings.refuse_below,
                      default_year=settings.default_year)
 
