@@ -171,12 +171,20 @@ class CompactSpeech:
         self.samples = np.concatenate(parts)
 
     def original_time(self, t: float) -> float:
-        """Where time ``t`` of the compact audio is in the original recording."""
-        compact_start, start, end = self._map[0]
-        for entry in self._map:
-            if entry[0] <= t:
-                compact_start, start, end = entry
-        return min(max(start + (t - compact_start), start), end)
+        """Where time ``t`` of the compact audio is in the original recording.
+
+        A time in the silence put between two stretches belongs to the nearer one: Whisper often starts a
+        segment a little before the speech, and that start must not fall back to the previous stretch.
+        """
+        for i, (compact_start, start, end) in enumerate(self._map):
+            compact_end = compact_start + (end - start)
+            if t <= compact_end:
+                return min(max(start + (t - compact_start), start), end)
+            if i + 1 < len(self._map):
+                next_compact, next_start, _ = self._map[i + 1]
+                if t < next_compact:
+                    return end if t - compact_end < (next_compact - compact_end) / 2 else next_start
+        return self._map[-1][2]
 
 
 def to_pcm16(samples: np.ndarray) -> bytes:

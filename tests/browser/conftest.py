@@ -81,7 +81,9 @@ def fake_microphone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return wav
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is open,
+# which would break every later test that runs its own loop.
+@pytest.fixture(scope="module")
 def browser(fake_microphone: Path) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
