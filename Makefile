@@ -7,19 +7,24 @@ STAMP  := $(VENV)/.installed
 # Set TORCH_INDEX to a CPU wheel index where no local torch 2.13.0 wheel is at hand.
 TORCH_ARGS := torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 
-.PHONY: setup system up test eval bench clean
+.PHONY: setup system up test eval bench clean constraints
 
 setup: system $(STAMP)
 
 system:
 	@PYTHON=$(PYTHON) scripts/install-system.sh
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install -q $(TORCH_ARGS)
-	$(BIN)/pip install -q -e '.[all,test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[all,test]'
 	touch $(STAMP)
+
+# Re-pin every dependency to what the venv holds now (after changing pyproject.toml).
+constraints: $(STAMP)
+	{ sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v -i -E '^(torch)==|^-e|^#'; } > constraints.tmp
+	mv constraints.tmp constraints.txt
 
 up: setup
 	$(BIN)/malgeul up

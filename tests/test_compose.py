@@ -56,5 +56,5 @@ def test_each_dockerfile_builds_its_own_process_as_non_root(compose: dict, name:
     assert service.get("read_only") is True
     for source in re.findall(r"^COPY (\S+) ", text, re.M):
         assert (REPO_ROOT / source).exists(), f"{dockerfile.name} copies missing {source}"
-    extra = re.search(r'pip install -e "\.\[(\w+)\]"', text)
+    extra = re.search(r"pip install -c constraints.txt -e \"\.\[(\w+)\]\"", text)
     assert extra and extra.group(1) == name
