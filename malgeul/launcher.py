@@ -32,6 +32,16 @@ class Child:
     given_up: bool = False
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM it when the launcher dies, even by SIGKILL (no orphans)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _say(message: str) -> None:
     print(f"[malgeul] {message}", flush=True)
 
@@ -51,6 +61,7 @@ class Launcher:
             [sys.executable, "-m", "malgeul", "serve", child.spec.name],
             start_new_session=True,
             env=os.environ.copy(),
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
 
     def _stop_all(self) -> None:

@@ -87,4 +87,30 @@ def test_up_restarts_a_crashed_service_and_stops_everything_on_ctrl_c(tmp_path: 
                 pass
     finally:
         if launcher.poll() is None:
-            launcher.kill()
+            launcher.kill()  # its children follow it (they are told to die with their parent)
+
+
+def test_children_do_not_outlive_a_killed_launcher(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("chatbot", "ocr", "seq2sql", "tts", "gateway")}
+    env = {**os.environ, "MALGEUL_VAR_DIR": str(tmp_path)}
+    for name, port in ports.items():
+        env[f"MALGEUL_{name.upper()}_PORT"] = str(port)
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "malgeul", "up", "--no-prepare"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert _wait_ok(f"http://127.0.0.1:{ports['gateway']}/healthz", 60)
+    children = list(_children(launcher.pid))
+    assert len(children) == 5
+    launcher.kill()
+    launcher.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in children):
+        time.sleep(0.2)
+    alive = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "children outlived the launcher"
