@@ -30,7 +30,7 @@ up: setup
 	$(BIN)/malgeul up
 
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	PYTHON=$(BIN)/python scripts/run-tests.sh $(PYTEST_ARGS)
 
 eval: setup
 	$(BIN)/malgeul eval faq && $(BIN)/malgeul eval ocr && $(BIN)/malgeul eval sql && \
