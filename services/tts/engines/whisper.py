@@ -72,6 +72,9 @@ class WhisperEngine:
             beam_size=self.beam_size,
             word_timestamps=words,
             condition_on_previous_text=False,
+            # Greedy only: the default fallback samples at rising temperatures, so the same clip could come
+            # back as different (invented) words from one call to the next.
+            temperature=0.0,
             vad_filter=False,  # our own VAD runs first (audio.py)
         )
         found = []
