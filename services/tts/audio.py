@@ -170,20 +170,18 @@ class CompactSpeech:
             position += len(piece) / rate + pad
         self.samples = np.concatenate(parts)
 
-    def original_time(self, t: float) -> float:
+    def original_time(self, t: float, edge: str = "start") -> float:
         """Where time ``t`` of the compact audio is in the original recording.
 
-        A time in the silence put between two stretches belongs to the nearer one: Whisper often starts a
-        segment a little before the speech, and that start must not fall back to the previous stretch.
+        A time in the silence put between two stretches is a start of the next stretch or an end of the
+        previous one (``edge``): Whisper often starts a segment in the silence before its speech.
         """
         for i, (compact_start, start, end) in enumerate(self._map):
             compact_end = compact_start + (end - start)
             if t <= compact_end:
                 return min(max(start + (t - compact_start), start), end)
-            if i + 1 < len(self._map):
-                next_compact, next_start, _ = self._map[i + 1]
-                if t < next_compact:
-                    return end if t - compact_end < (next_compact - compact_end) / 2 else next_start
+            if i + 1 < len(self._map) and t < self._map[i + 1][0]:
+                return self._map[i + 1][1] if edge == "start" else end
         return self._map[-1][2]
 
 

@@ -244,10 +244,10 @@ class SpeechService:
 
         shifted = [
             RecognizedSegment(
-                at(s.start),
-                at(s.end),
+                at(s.start, "start"),
+                at(s.end, "end"),
                 s.text,
-                tuple(RecognizedWord(w.word, at(w.start), at(w.end), w.probability) for w in s.words),
+                tuple(RecognizedWord(w.word, at(w.start, "start"), at(w.end, "end"), w.probability) for w in s.words),
                 s.avg_logprob,
                 s.no_speech_prob,
             )
