@@ -33,10 +33,6 @@ class ModelLocation:
     ref: str
     source: Source
 
-    @property
-    def path(self) -> Path:
-        return Path(self.ref)
-
 
 def hub_allowed() -> bool:
     return os.environ.get("MALGEUL_ALLOW_HUB", "").lower() in ("1", "true", "yes")

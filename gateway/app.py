@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from common.errors import ProblemError, install_problem_handlers, problem_responses
+from common.errors import ProblemError, install_problem_handlers
 from common.health import Liveness
 from common.logging import RequestIdMiddleware
 from common.metrics import instrument
@@ -110,7 +110,6 @@ async def index() -> Response:
     "/v1/{path:path}",
     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     include_in_schema=False,
-    responses=problem_responses(401, 404, 413, 429, 503, 504),
 )
 async def forward(request: Request, path: str) -> Response:
     """Authenticate, rate-limit and stream the request to the service that owns the path."""

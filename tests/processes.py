@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from common.settings import REPO_ROOT  # noqa: F401 - tests import it from here too
+
 
 
 def free_port() -> int:

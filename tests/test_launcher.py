@@ -43,7 +43,8 @@ def _wait_ok(url: str, timeout: float) -> bool:
     return False
 
 
-def test_up_restarts_a_crashed_service_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
+def _start_launcher(tmp_path: Path, stdout: int) -> tuple[subprocess.Popen[str], dict[str, int]]:
+    """`malgeul up` on free ports, the gateway pointed at the services it starts."""
     ports = {name: free_port() for name in ("chatbot", "ocr", "seq2sql", "tts", "gateway")}
     env = {**os.environ, "MALGEUL_VAR_DIR": str(tmp_path)}
     for name, port in ports.items():
@@ -54,10 +55,15 @@ def test_up_restarts_a_crashed_service_and_stops_everything_on_ctrl_c(tmp_path: 
         [sys.executable, "-m", "malgeul", "up", "--no-prepare"],
         cwd=REPO_ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    return launcher, ports
+
+
+def test_up_restarts_a_crashed_service_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
+    launcher, ports = _start_launcher(tmp_path, subprocess.PIPE)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(launcher.stdout), daemon=True)
     reader.start()
@@ -91,17 +97,7 @@ def test_up_restarts_a_crashed_service_and_stops_everything_on_ctrl_c(tmp_path: 
 
 
 def test_children_do_not_outlive_a_killed_launcher(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("chatbot", "ocr", "seq2sql", "tts", "gateway")}
-    env = {**os.environ, "MALGEUL_VAR_DIR": str(tmp_path)}
-    for name, port in ports.items():
-        env[f"MALGEUL_{name.upper()}_PORT"] = str(port)
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "malgeul", "up", "--no-prepare"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    launcher, ports = _start_launcher(tmp_path, subprocess.DEVNULL)
     assert _wait_ok(f"http://127.0.0.1:{ports['gateway']}/healthz", 60)
     children = list(_children(launcher.pid))
     assert len(children) == 5
