@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # Set TORCH_INDEX to a CPU wheel index where no local torch 2.13.0 wheel is at hand.
 TORCH_ARGS := torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 
-.PHONY: setup system up test eval bench clean constraints
+.PHONY: setup system up test eval bench clean constraints fuzz chaos load
 
 setup: system $(STAMP)
 
@@ -35,6 +35,16 @@ test: setup
 eval: setup
 	$(BIN)/malgeul eval faq && $(BIN)/malgeul eval ocr && $(BIN)/malgeul eval sql && \
 	$(BIN)/malgeul eval speech && $(BIN)/malgeul eval conversation
+
+# Hardening (docs/reliability.md): each runs the real services on loopback, bounded in count and time.
+fuzz: setup
+	$(BIN)/python -m reliability.fuzz $(ARGS)
+
+chaos: setup
+	$(BIN)/python -m reliability.chaos $(ARGS)
+
+load: setup
+	$(BIN)/python -m reliability.load $(ARGS)
 
 clean:
 	rm -rf $(VENV) var test-artifacts
