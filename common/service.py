@@ -9,7 +9,7 @@ from typing import Any
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
-from common.errors import install_problem_handlers
+from common.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
 from common.health import Readiness, health_router
 from common.logging import RequestIdMiddleware, configure_logging
 from common.metrics import instrument
@@ -38,7 +38,32 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     instrument(app)
+    _document_unreadable_bodies(app)
     return app
+
+
+def _document_unreadable_bodies(app: FastAPI) -> None:
+    """Every operation that reads a body answers 400 to one it cannot parse (JSON that is not UTF-8, a broken
+    multipart form): FastAPI does so but does not document it, so the API document says it here."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        problem = {"$ref": "#/components/schemas/Problem"}
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    operation.setdefault("responses", {}).setdefault(
+                        "400",
+                        {"description": "The body cannot be parsed", "content": {PROBLEM_MEDIA_TYPE: {"schema": problem}}},
+                    )
+                    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+                    schemas.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def run(app_path: str, name: str, settings: ServiceSettings, **overrides: Any) -> None:

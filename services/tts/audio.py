@@ -57,6 +57,11 @@ def decode_audio(data: bytes, max_seconds: float, rate: int = STT_RATE) -> np.nd
         if not streams:
             raise AudioInputError(400, "The file has no audio stream.")
         stream = streams[0]
+        if stream.codec_context is None:
+            # FFmpeg found a stream but has no decoder for it (e.g. a WAV with an unknown format tag).
+            raise AudioInputError(
+                400, "The audio uses a codec this service cannot decode; send wav, flac, mp3, ogg/opus, webm or m4a."
+            )
         declared = _declared_seconds(container, stream)
         if declared is not None and declared > max_seconds:
             raise AudioInputError(413, f"The audio lasts {declared:.0f} s; the limit is {max_seconds:.0f} s.")
