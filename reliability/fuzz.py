@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import Counter
@@ -73,9 +74,11 @@ class FuzzReport:
     per_operation: Counter = field(default_factory=Counter)
 
     def unique_failures(self) -> list[Failure]:
-        seen: dict[tuple[str, str], Failure] = {}
+        """One failure per operation, status and kind of problem (the values that differ are blanked)."""
+        seen: dict[tuple[str, int | None, str], Failure] = {}
         for failure in self.failures:
-            seen.setdefault((failure.operation, failure.message.splitlines()[0]), failure)
+            kind = re.sub(r'"[^"]*"|\d+', "_", failure.message.splitlines()[0])
+            seen.setdefault((failure.operation, failure.status, kind), failure)
         return list(seen.values())
 
 

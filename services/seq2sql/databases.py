@@ -166,7 +166,7 @@ class DatabaseRegistry:
         if name == BUILTIN:
             raise ProblemError(409, "'matches' is the built-in match database; register yours under another name.")
         path = sqlite_path(url)
-        if path is not None and not path.expanduser().is_file():
+        if path is not None and not path.is_file():
             raise ProblemError(422, f"No SQLite database file at {path}.")
         if path is None and not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
             raise ProblemError(422, "url must be a SQLite file path, a sqlite:/// URL or a postgresql:// URL.")
@@ -175,7 +175,7 @@ class DatabaseRegistry:
                 session.fetch("SELECT 1")
         except QueryError as exc:
             raise ProblemError(422, f"Cannot open the database read-only: {exc}") from exc
-        entry = Registered(name, url if path is None else str(path.expanduser().resolve()),
+        entry = Registered(name, url if path is None else str(path.resolve()),
                            annotations.model_dump(exclude_defaults=True))
         self._enqueue(entry)
         self._save_store()

@@ -23,12 +23,19 @@ class QueryError(RuntimeError):
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL or a bare path; None for other databases."""
+    """The file behind a SQLite URL or a bare path (``~`` expanded); None for other databases."""
     if url.startswith("sqlite:///"):
-        return Path(url[len("sqlite:///"):])
+        return _expand_home(Path(url[len("sqlite:///"):]))
     if "://" not in url:
-        return Path(url).expanduser()
+        return _expand_home(Path(url))
     return None
+
+
+def _expand_home(path: Path) -> Path:
+    try:
+        return path.expanduser()
+    except RuntimeError:  # "~name" of a user that does not exist: a path like any other (and no file)
+        return path
 
 
 def dialect_of(url: str) -> str:
