@@ -86,6 +86,14 @@ def train_default_model(settings: Seq2SqlSettings) -> None:
     build_assistant(entry, settings, load_encoder(settings.encoder))
 
 
+def _is_sqlite_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 class DatabaseRegistry:
     """Thread-safe table of registered databases and the background trainer that fills it."""
 
@@ -114,6 +122,17 @@ class DatabaseRegistry:
             self._enqueue(Registered(item["name"], item["url"], item["annotations"]))
         self._thread = threading.Thread(target=self._work, name="seq2sql-trainer", daemon=True)
         self._thread.start()
+
+    def warm(self) -> None:
+        """Load the sentence encoder and the morpheme analyser now.
+
+        Their native loaders hold the GIL for seconds at a time; run before the port opens (in the lifespan),
+        a request finds the port closed and the gateway answers 503 at once, instead of hanging until they end.
+        """
+        if self._encoder is None:
+            self._encoder = load_encoder(self.settings.encoder)
+        unknown_nouns("준비 완료", [])
+        self._encoder.encode(["준비 완료"])
 
     def stop(self) -> None:
         self._jobs.put(None)
@@ -168,6 +187,9 @@ class DatabaseRegistry:
         path = sqlite_path(url)
         if path is not None and not path.is_file():
             raise ProblemError(422, f"No SQLite database file at {path}.")
+        if path is not None and not _is_sqlite_file(path):
+            # Any other file would be accepted by "SELECT 1" and only fail later, in training.
+            raise ProblemError(422, f"The file at {path} is not a SQLite database.")
         if path is None and not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
             raise ProblemError(422, "url must be a SQLite file path, a sqlite:/// URL or a postgresql:// URL.")
         try:
