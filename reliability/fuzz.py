@@ -56,6 +56,15 @@ EXPENSIVE = {
 }
 
 
+# Open bugs in services whose owners are changing them now (strict xfail tests in tests/reliability): reported
+# apart, so a run fails only on something new. (operation, text in "<status> <message>") -> the bug.
+KNOWN_FAILURES = {
+    ("GET /v1/matches", "date-time"): "ocr: played_at has no UTC offset (services/ocr/store.py reads naive times)",
+    ("GET /v1/matches/{match_id}", "date-time"): "ocr: played_at has no UTC offset",
+    ("GET /v1/matches", "500 "): "ocr: an offset past SQLite's 64-bit integers is an OverflowError (no le= bound)",
+}
+
+
 @dataclass
 class Failure:
     operation: str
@@ -64,10 +73,17 @@ class Failure:
     message: str
     curl: str
 
+    @property
+    def known(self) -> str | None:
+        """The open bug this failure is, if it is a known one."""
+        text = f"{self.status} {self.message}"
+        return next((bug for (op, word), bug in KNOWN_FAILURES.items() if op == self.operation and word in text), None)
+
 
 @dataclass
 class FuzzReport:
     requests: int = 0
+    without_key: int = 0
     statuses: Counter = field(default_factory=Counter)
     failures: list[Failure] = field(default_factory=list)
     slowest: tuple[float, str] = (0.0, "")
@@ -136,6 +152,7 @@ def fuzz_operation(
             return
         seconds = time.perf_counter() - started
         report.requests += 1
+        report.without_key += "Authorization" not in headers
         report.per_operation[label] += 1
         report.statuses[response.status_code] += 1
         report.slowest = max(report.slowest, (seconds, label))
@@ -239,20 +256,24 @@ def main(argv: list[str] | None = None) -> int:
                 seconds = time.perf_counter() - started
                 _drop_new_collections(base_url, key, faq_before)
                 unique = report.unique_failures()
-                failed |= bool(unique)
+                new = [f for f in unique if not f.known]
+                failed |= bool(new)
                 _print_table("schemathesis figures", [
-                    ("requests sent", f"{report.requests:,}"),
+                    ("requests sent", f"{report.requests:,} ({report.without_key:,} of them without the key)"),
                     ("per status", ", ".join(f"{s}: {n}" for s, n in sorted(report.statuses.items()))),
-                    ("failures (unique)", f"{len(report.failures)} ({len(unique)})"),
+                    ("failures (unique)", f"{len(report.failures)} ({len(unique)}: {len(new)} new, "
+                                          f"{len(unique) - len(new)} known open bugs)"),
                     ("time", f"{seconds:.0f} s"),
                     ("slowest answer", f"{report.slowest[0]:.1f} s ({report.slowest[1]})"),
                 ])
                 for failure in unique:
-                    print(f"\nFAIL {failure.operation} [{failure.mode}] -> {failure.status}\n{failure.message}\n"
+                    tag = f"KNOWN ({failure.known})" if failure.known else "FAIL"
+                    print(f"\n{tag} {failure.operation} [{failure.mode}] -> {failure.status}\n{failure.message}\n"
                           f"  repeat: {failure.curl}")
                 summary["schemathesis"] = {
                     "requests": report.requests, "statuses": dict(report.statuses), "seconds": round(seconds, 1),
-                    "failures": [vars(f) for f in unique], "per_operation": dict(report.per_operation),
+                    "without_key": report.without_key,
+                    "failures": [{**vars(f), "known": f.known} for f in unique], "per_operation": dict(report.per_operation),
                 }
             if not args.no_badfiles:
                 if stack is None:
@@ -270,17 +291,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 seconds = time.perf_counter() - started
                 bad = [o for o in outcomes if not o.ok]
-                failed |= bool(bad)
+                new_bad = [o for o in bad if (o.item, o.route) not in badfiles.KNOWN_BUGS]
+                failed |= bool(new_bad)
                 statuses = Counter(o.status for o in outcomes)
                 _print_table("bad-file figures", [
                     ("files x routes sent", f"{len(outcomes)} ({len(badfiles.CORPUS)} files, {len(badfiles.ROUTES)} routes)"),
                     ("per status", ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items(), key=str))),
-                    ("failures", str(len(bad))),
+                    ("failures", f"{len(bad)} ({len(new_bad)} new, {len(bad) - len(new_bad)} known open bugs)"),
                     ("time", f"{seconds:.0f} s (slowest {max(o.seconds for o in outcomes):.1f} s)"),
                     ("largest RSS growth in one request", f"{max(o.rss_growth for o in outcomes) / 2**20:.0f} MB"),
                 ])
                 for outcome in bad:
-                    print(f"FAIL {outcome.item} -> {outcome.route}: {'; '.join(outcome.problems)}")
+                    known = badfiles.KNOWN_BUGS.get((outcome.item, outcome.route))
+                    tag = f"KNOWN ({known})" if known else "FAIL"
+                    print(f"{tag} {outcome.item} -> {outcome.route}: {'; '.join(outcome.problems)}")
                 summary["badfiles"] = {
                     "requests": len(outcomes), "statuses": {str(k): v for k, v in statuses.items()},
                     "seconds": round(seconds, 1), "failures": [vars(o) for o in bad],
@@ -295,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
             stack.stop()
     if args.report:
         args.report.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
-    print("\nFAILED" if failed else "\nOK: no 5xx, no answer off its schema, no hang; every bad file got a clean 4xx")
+    print("\nFAILED" if failed else "\nOK: nothing new (no 5xx, no answer off its schema, no hang; every bad file got a "
+                                    "clean 4xx) apart from the known open bugs listed above")
     return 1 if failed else 0
 
 

@@ -12,16 +12,10 @@ from reliability import badfiles
 from reliability.stack import Stack
 
 CASES = list(badfiles.cases())
-# Bugs in services this group may not change (chatbot, ocr): strict xfails, so fixing one shows up here.
-KNOWN_BUGS = {
-    ("json-nested-10000-list", "faq-upload"): "chatbot: a JSON collection nested 10,000 deep is a 500 (RecursionError "
-                                              "in services/chatbot/upload.py parse_json), not a 4xx",
-    ("json-nested-10000-object", "faq-upload"): "chatbot: as above, for nested objects",
-}
 PARAMS = [
     pytest.param(item, route, id=f"{item.name}->{route.name}",
-                 marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[(item.name, route.name)])]
-                 if (item.name, route.name) in KNOWN_BUGS else [])
+                 marks=[pytest.mark.xfail(strict=True, reason=badfiles.KNOWN_BUGS[(item.name, route.name)])]
+                 if (item.name, route.name) in badfiles.KNOWN_BUGS else [])
     for item, route in CASES
 ]
 
