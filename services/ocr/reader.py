@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from services.ocr.checks import structural_problems
-from services.ocr.engines import EngineUnavailable, LineReader, PageReader, TextLine
+from services.ocr.engines import EngineUnavailable, LineReader, PageReader, Reading, TextLine
 from services.ocr.engines.tesseract import TesseractPool, TesseractWorker
 from services.ocr.layout import Page, Segment, group_rows, merge_words, normalise, segment
 from services.ocr.parse import ScreenLayout, analyse, banner_result, parse_int, parse_kda, parse_score_pair
@@ -25,6 +25,17 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # A Latin word (capital first), maybe after a few characters: where a Hangul prefix is misread or dropped.
 PLAIN_PART = re.compile(r"^([A-Za-z]{3,}\d*|\d+|[A-Z][a-z]|[a-z]{2}|[A-Z]{2})$")
 LATIN_WORD_END = re.compile(r"^(.{0,4}?)([A-Z][a-z]{2,}\d*)$")
+# A reading that ends in Latin letters: maybe a Hangul prefix misread, dropped or joined to a Latin word.
+LATIN_TAIL = re.compile(r"[A-Za-z]{2,}\d*$")
+PLAIN_LATIN = re.compile(r"^[A-Za-z]+\d*$")
+LATIN_WORD = re.compile(r"^[A-Z][a-z]{2,}\d*$")
+HANGUL_ONLY = re.compile(r"^[\uac00-\ud7a3]+$")
+HANGUL_PART = re.compile(r"^(?=.)[\uac00-\ud7a3]*\d*$")
+HANGUL_MIN_CONFIDENCE = 0.6
+# Letters whose capital has the small letter's shape; their case comes from their height.
+SAME_SHAPE = re.compile(r"[cosvwxzCOSVWXZ]")
+CASE_LOWER_RATIO, CASE_UPPER_RATIO = 0.8, 0.9
+SPLIT_MIN_CONFIDENCE = 0.6
 cv2.setNumThreads(1)  # workers run in parallel; OpenCV's own threads would only contend with them
 
 
@@ -112,9 +123,7 @@ class MatchReader:
                 seg.text, seg.confidence, seg.engine = reading.text, reading.confidence, reading.engine
         layout = analyse(rows, page.text_height)
         for seg in layout.nickname_segments():
-            _read_nickname_parts(page, seg, worker)
-            _reread_hangul_prefix(page, seg, worker)
-            _prefer_hangul(page, seg, worker)
+            read_nickname(page, seg, worker)
         for table in layout.tables:
             for seg in table.name:
                 _read_words(page, seg, worker)
@@ -221,57 +230,112 @@ def underscores(page: Page, box: tuple[int, int, int, int]) -> list[tuple[int, i
     return sorted(found)
 
 
-def _read_nickname_parts(page: Page, seg: Segment, worker: TesseractWorker) -> None:
-    """Re-read a nickname with underscores as separate parts joined by `_`."""
+def read_nickname(page: Page, seg: Segment, worker: TesseractWorker) -> None:
+    """Re-read a nickname one script at a time: parts between underscores, or a Hangul prefix and a Latin
+    word, or the whole line with the Korean model; then settle the case of `x`/`X`-like letters."""
     cuts = underscores(page, seg.box)
-    if not cuts:
-        return
+    if cuts:
+        _read_nickname_parts(page, seg, worker, cuts)
+    elif not _split_hangul_latin(page, seg, worker):
+        _prefer_hangul(page, seg, worker, nickname=True)
+
+
+def _read_part(page: Page, box: tuple[int, int, int, int], worker: TesseractWorker) -> Reading:
+    """One part of a nickname between underscores: a Latin word or number as read, anything else
+    (Hangul, or Hangul that the mixed model turned into junk) with the Korean model."""
+    crop = page.crop(box, x_margin=False)
+    reading = worker.read_line(crop, "text")
+    part = reading.text.replace(" ", "").strip("_")
+    latin = not HANGUL.search(part) and bool(PLAIN_PART.match(part))
+    if latin and reading.confidence >= 0.8:
+        return Reading(part, reading.confidence, reading.engine)
+    for kind in ("hangul", "hangul_script"):
+        second = worker.read_line(crop, kind)  # type: ignore[arg-type]
+        other = second.text.replace(" ", "")
+        if (HANGUL_PART.match(other) and second.confidence >= HANGUL_MIN_CONFIDENCE
+                and not (latin and second.confidence <= reading.confidence)):
+            return Reading(other, second.confidence, second.engine)
+    return Reading(part, reading.confidence, reading.engine)
+
+
+def _read_nickname_parts(page: Page, seg: Segment, worker: TesseractWorker, cuts: list[tuple[int, int]]) -> None:
+    """Re-read a nickname with underscores as separate parts joined by `_`."""
     x, y, w, h = seg.box
-    parts, confidences = [], []
+    parts, confidences, boxes = [], [], []
     start = x
     for left, right in cuts + [(x + w, x + w)]:
+        boxes.append((start, y, max(1, left - start), h))
         if left - start >= 0.3 * page.text_height:
-            crop = page.crop((start, y, left - start, h), x_margin=False)
-            reading = worker.read_line(crop, "text")
-            part = reading.text.replace(" ", "").strip("_")
-            if not HANGUL.search(part) and not PLAIN_PART.match(part):
-                # Not a Latin word or a number: maybe Hangul that the mixed model turned into junk.
-                second = worker.read_line(crop, "hangul")
-                other = second.text.replace(" ", "")
-                if other and all(HANGUL.match(c) for c in other) and second.confidence >= 0.75:
-                    part, reading = other, second
-            parts.append(part)
+            reading = _read_part(page, (start, y, left - start, h), worker)
+            parts.append(reading.text)
             confidences.append(reading.confidence)
         else:
             parts.append("")
         start = right
     text = "_".join(parts).strip("_") if not (parts and parts[0] == "") else "_".join(parts)
     confidence = float(min(confidences)) if confidences else 0.0
-    # The whole-line reading wins when it is surer and its spaces sit where the underscores are.
-    whole = seg.text.strip()
-    gaps = re.split(r"\s+|_", whole)
-    if len(gaps) == len(cuts) + 1 and all(gaps) and seg.confidence > confidence:
-        text, confidence = "_".join(gaps), seg.confidence
+    if any(SAME_SHAPE.search(p) for p in parts):
+        text = "_".join(_settle_case(page, box, part, seg.box) for part, box in zip(parts, boxes))
     if any(parts) or text:
         seg.text = text
         seg.confidence = confidence
 
 
-def _reread_hangul_prefix(page: Page, seg: Segment, worker: TesseractWorker) -> None:
-    """`달빛Knight` read as `SIKnight` or `Knight`: cut the line at each blank column before the Latin word,
-    read the left part with the Hangul model and the right part as usual, and keep the cut whose right part
-    is the same Latin word and whose left part is all Hangul."""
+def _glyphs(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Ink blobs of a crop (x0, x1, y0, y1), left to right, pieces that overlap in x joined (the dot of an `i`)."""
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    blobs = sorted([int(cx), int(cx + cw), int(cy), int(cy + ch)] for cx, cy, cw, ch, area in stats[1:] if area >= 4)
+    joined: list[list[int]] = []
+    for blob in blobs:
+        if joined and min(blob[1], joined[-1][1]) - blob[0] > 0.5 * min(blob[1] - blob[0], joined[-1][1] - joined[-1][0]):
+            last = joined[-1]
+            joined[-1] = [min(last[0], blob[0]), max(last[1], blob[1]), min(last[2], blob[2]), max(last[3], blob[3])]
+        else:
+            joined.append(blob)
+    return [tuple(b) for b in joined]  # type: ignore[misc]
+
+
+def _settle_case(page: Page, box: tuple[int, int, int, int], text: str, line: tuple[int, int, int, int]) -> str:
+    """`xX` read as `XX`: letters whose capital is the small letter enlarged (c, o, s, v, w, x, z) get their
+    case from their ink height against the tallest ink of the nickname, one blob per letter."""
+    if not PLAIN_LATIN.match(text) or not SAME_SHAPE.search(text):
+        return text
+    x, y, w, h = box
+    glyphs = _glyphs(page.gray[y : y + h, x : x + w])
+    if len(glyphs) != len(text):
+        return text
+    lx, ly, lw, lh = line
+    # Tops, not heights: a descender (`g`) makes a small letter as tall as a capital.
+    tops = [g[2] + ly - y for g in _glyphs(page.gray[ly : ly + lh, lx : lx + lw]) if g[3] - g[2] < 1.5 * page.text_height]
+    if not tops:
+        return text
+    highest = min(tops)
+    letters = []
+    for char, (_, _, top, bottom) in zip(text, glyphs):
+        ratio = (bottom - top) / max(1, bottom - highest)
+        if char.lower() in "cosvwxz" and ratio < CASE_LOWER_RATIO:
+            char = char.lower()
+        elif char.lower() in "cosvwxz" and ratio > CASE_UPPER_RATIO:
+            char = char.upper()
+        letters.append(char)
+    return "".join(letters)
+
+
+def _split_hangul_latin(page: Page, seg: Segment, worker: TesseractWorker) -> bool:
+    """`달빛Knight` read as `SIKnight`, `Knight` or `달빛6night`: cut the line at each blank column before the
+    Latin word, read the left part with the Korean model and the right part with the Latin one, and keep the
+    surest cut whose right part is one capitalised word and whose left part is all Hangul."""
     text = seg.text.replace(" ", "")
-    match = LATIN_WORD_END.match(text)
-    if not match or HANGUL.search(text) or "_" in text:
-        return
-    word = match.group(2)
+    if "_" in text or not (LATIN_TAIL.search(text) or not HANGUL_PART.match(text)):
+        return False
+    # A clean Latin reading may only gain a dropped prefix, never have its own first letter cut off.
+    plain = text if LATIN_WORD.match(text) and seg.confidence >= 0.85 else None
     x, y, w, h = seg.box
     t = page.text_height
     _, ink = cv2.threshold(page.gray[y : y + h, x : x + w], 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     # Near-blank columns: kerning lets a syllable's round bottom reach under the next letter.
     blank = (ink > 0).sum(axis=0) <= max(1, int(0.12 * h))
-    # Cut candidates: the middle of each run of blank columns, one to three syllables from the start.
     cuts = []
     column = int(0.6 * t)
     limit = min(w - int(1.5 * t), int(3.3 * t))
@@ -283,38 +347,39 @@ def _reread_hangul_prefix(page: Page, seg: Segment, worker: TesseractWorker) -> 
             cuts.append((column + end) // 2)
             column = end
         column += 1
-    best: tuple[float, str] | None = None
+    best: tuple[float, str, str] | None = None
     for cut in cuts[:6]:
-        right = worker.read_line(page.crop((x + cut, y, w - cut, h), x_margin=False), "text")
-        if right.text.replace(" ", "") != word:
+        right = worker.read_line(page.crop((x + cut, y, w - cut, h), x_margin=False), "latin")
+        # A sliver of the syllable left of the cut reads as punctuation (`‘Nova`).
+        word = re.sub(r"^[^A-Za-z0-9]+", "", right.text.replace(" ", ""))
+        if not LATIN_WORD.match(word) or (plain is not None and word != plain):
             continue
         left = worker.read_line(page.crop((x, y, cut, h), x_margin=False), "hangul")
         prefix = left.text.replace(" ", "")
-        if not (prefix and all(HANGUL.match(c) for c in prefix) and left.confidence >= 0.6):
-            # A syllable at the very edge of a crop reads badly: keep a little of the Latin word in
-            # view, and accept only when that little is read as something else than Hangul.
-            left = worker.read_line(page.crop((x, y, min(w, cut + int(0.4 * t)), h), x_margin=False), "hangul")
-            wider = left.text.replace(" ", "")
-            prefix = re.match(r"[\uac00-\ud7a3]*", wider).group(0)
-            if not prefix or prefix == wider:
-                continue
-        if prefix and left.confidence >= 0.6:
-            # The rightmost cut that works: a cut too early can still pass when a syllable is dropped.
-            best = (left.confidence, prefix)
-    if best is not None:
-        seg.text = best[1] + word
-        seg.confidence = min(seg.confidence, best[0])
+        if not HANGUL_ONLY.match(prefix) or left.confidence < SPLIT_MIN_CONFIDENCE:
+            continue
+        score = left.confidence + right.confidence
+        if best is None or score > best[0]:
+            best = (score, prefix, word)
+    if best is None:
+        return False
+    seg.text = best[1] + best[2]
+    seg.confidence = min(seg.confidence, best[0] / 2)
+    return True
 
 
-def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker) -> None:
-    """An all-Hangul word that the mixed model turned into Latin junk (`바정솔` -> `uss`)."""
-    if HANGUL.search(seg.text) or "_" in seg.text or not seg.text:
+def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker, nickname: bool = False) -> None:
+    """A Hangul word read with the Korean model: the mixed model turns some into Latin junk (`바정솔` ->
+    `uss`) and confuses close syllables (`빛` -> `빚`) more often."""
+    if "_" in seg.text or not seg.text:
         return
-    if LATIN_WORD_END.match(seg.text.replace(" ", "")) and seg.confidence >= 0.85:
+    if not HANGUL.search(seg.text) and LATIN_WORD_END.match(seg.text.replace(" ", "")) and seg.confidence >= 0.85:
         return  # reads as a proper Latin word
     reading = worker.read_line(page.crop(seg.box), "hangul")
     text = reading.text.replace(" ", "")
-    if text and all(HANGUL.match(c) for c in text) and reading.confidence >= max(0.6, min(0.8, seg.confidence + 0.1)):
+    # The Korean model reads Latin letters as digits (`Nova` -> `4008`): digits only where digits were read.
+    digits_seen = nickname and bool(re.search(r"\d$", seg.text))
+    if (HANGUL_PART if digits_seen else HANGUL_ONLY).match(text) and reading.confidence >= HANGUL_MIN_CONFIDENCE:
         seg.text, seg.confidence = text, reading.confidence
 
 

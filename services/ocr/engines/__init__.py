@@ -13,7 +13,8 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 
 # What a cropped region is expected to hold: chooses the model and the character whitelist.
-FieldKind = Literal["text", "hangul", "digits", "kda", "score"]
+# `hangul`: a part known to be Korean (`hangul_script`: a second Hangul model); `latin`: Latin letters and digits.
+FieldKind = Literal["text", "hangul", "hangul_script", "latin", "digits", "kda", "score"]
 
 
 @dataclass
