@@ -159,8 +159,10 @@ def fuzz_operation(
         problems: list[str] = []
         if expect_status is not None and response.status_code != expect_status:
             problems.append(f"status {response.status_code}, expected {expect_status}")
+        # /readyz answers 503 while a service loads or rebuilds: that is what it reports, not a server error.
+        checks = CHECKS[1:] if label == "GET /readyz" else CHECKS
         try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            case.validate_response(response, checks=checks, headers=headers)
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - every failure is recorded, the run goes on
             problems.append(_describe(exc))
         if problems:
