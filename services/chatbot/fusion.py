@@ -31,7 +31,7 @@ K_GRID = (1.0, 3.0, 10.0)
 MAX_FALSE_ABSTENTION = 0.05
 # For collections without cross-language tuning questions: the weight of each encoder's cross-language
 # channel and how much lower its cross-language cosines run, as tuned on the bundled ko/en dev set.
-CROSS_PRIOR: dict[str, tuple[float, float]] = {"dense:use-multilingual": (2.0, 0.06), "dense:e5-small": (1.0, 0.06)}
+CROSS_PRIOR: dict[str, tuple[float, float]] = {"dense:use-multilingual": (2.0, 0.06), "dense:e5-small": (1.0, 0.06), "dense:e5-tuned": (1.0, 0.06)}
 DEFAULT_CROSS_PRIOR = (1.0, 0.06)
 _HANGUL = re.compile(r"[가-힣ㄱ-ㅎㅏ-ㅣ]")
 
@@ -52,11 +52,20 @@ class FusionParams:
     weights: dict[str, float]  # channel ("engine|same" or "engine|cross") -> weight
     calibration: dict[str, tuple[float, float]]  # channel -> (low, high) raw scores mapped to 0 and 1
     k: float = 3.0
-    threshold: float = 0.3
+    threshold: float = 0.3  # on the fused score, or on the abstainer's probability when there is one
     report: dict[str, float] = field(default_factory=dict)  # how the tuning questions fared
+    abstainer: dict | None = None  # a logistic regression on abstention_features (see fit_abstainer), when it beat the threshold
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def confidence(self, channels: dict[str, Hits], entries: np.ndarray, scores: np.ndarray) -> float:
+        """What ``threshold`` is compared with: the fused top score, or the abstainer's probability."""
+        if not scores.size:
+            return 0.0
+        if self.abstainer is None:
+            return float(scores[0])
+        return float(abstainer_probability(self.abstainer, abstention_features(channels, self, entries, scores)[None, :])[0])
 
     @classmethod
     def from_json(cls, data: dict) -> FusionParams:
@@ -107,6 +116,94 @@ def fuse(channels: dict[str, Hits], params: FusionParams) -> tuple[np.ndarray, n
     values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores)) / total
     order = np.lexsort((entries, -values))  # ties: the earlier entry first, for stable answers
     return entries[order], values[order].astype(np.float32)
+
+
+def abstention_features(channels: dict[str, Hits], params: FusionParams, entries: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Fused top score, its margin over the runner-up, the weight share of channels whose first is the answer,
+    and the best rank-1 evidence on each language side."""
+    top = float(scores[0]) if scores.size else 0.0
+    margin = top - (float(scores[1]) if scores.size > 1 else 0.0)
+    best = int(entries[0]) if entries.size else -1
+    agree = total = 0.0
+    evidence_side = {"same": 0.0, "cross": 0.0}
+    for name, h in channels.items():
+        weight = params.weights.get(name, 0.0)
+        if weight <= 0 or h.entries.size == 0:
+            continue
+        total += weight
+        agree += weight * (int(h.entries[0]) == best)
+        low, high = params.calibration.get(name, (0.0, 1.0))
+        side = name.rsplit("|", 1)[1]
+        evidence_side[side] = max(evidence_side[side], float(evidence(h.scores[:1], low, high)[0]))
+    return np.array([top, margin, agree / total if total else 0.0, evidence_side["same"], evidence_side["cross"]])
+
+
+def abstainer_probability(model: dict, features: np.ndarray) -> np.ndarray:
+    z = (features - np.array(model["mean"])) / np.array(model["scale"])
+    return 1.0 / (1.0 + np.exp(-(z @ np.array(model["coef"]) + model["bias"])))
+
+
+def fit_abstainer(features: np.ndarray, in_domain: np.ndarray, weight: np.ndarray, l2: float = 1.0) -> dict:
+    """Weighted logistic regression (in-domain vs out-of-domain) by Newton steps; features are standardised."""
+    mean = features.mean(axis=0)
+    scale = np.maximum(features.std(axis=0), 1e-6)
+    x = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
+    y = in_domain.astype(float)
+    w = weight / weight.mean()
+    beta = np.zeros(x.shape[1])
+    penalty = np.diag([l2] * (x.shape[1] - 1) + [0.0])
+    for _ in range(25):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        gradient = x.T @ (w * (p - y)) + penalty @ beta
+        hessian = (x * (w * p * (1 - p))[:, None]).T @ x + penalty + 1e-9 * np.eye(x.shape[1])
+        beta -= np.linalg.solve(hessian, gradient)
+    return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": beta[:-1].tolist(), "bias": float(beta[-1])}
+
+
+def choose_abstention(
+    params: FusionParams, runs: list[dict[str, Hits]], gold: list[int | None], weight: np.ndarray, folds: int = 5, seed: int = 0
+) -> FusionParams:
+    """Keep the threshold on the fused score, or switch to the abstainer when it does better in cross-validation."""
+    fused = [fuse(run, params) for run in runs]
+    top = np.array([float(s[0]) if s.size else 0.0 for _, s in fused])
+    correct = np.array([bool(e.size) and g is not None and int(e[0]) == g for (e, _), g in zip(fused, gold, strict=True)])
+    in_domain = np.array([g is not None for g in gold])
+    if in_domain.all() or not in_domain.any():
+        return params
+    features = np.stack([abstention_features(run, params, e, s) for run, (e, s) in zip(runs, fused, strict=True)])
+    fold = np.random.default_rng(seed).integers(0, folds, len(runs))
+    plain = learned = 0.0
+    for f in range(folds):
+        train, test = fold != f, fold == f
+        if not test.any() or in_domain[train].all() or not in_domain[train].any():
+            continue
+        threshold, _, _ = best_threshold(top[train], correct[train], in_domain[train], weight[train])
+        plain += _objective(top[test] >= threshold, correct[test], in_domain[test], weight[test])
+        model = fit_abstainer(features[train], in_domain[train], weight[train])
+        probability = abstainer_probability(model, features)
+        threshold, _, _ = best_threshold(probability[train], correct[train], in_domain[train], weight[train])
+        learned += _objective(probability[test] >= threshold, correct[test], in_domain[test], weight[test])
+    logger.info("abstention chosen", extra={"threshold_objective": round(plain, 4), "abstainer_objective": round(learned, 4)})
+    params.report["cv_threshold_objective"] = round(plain, 4)
+    params.report["cv_abstainer_objective"] = round(learned, 4)
+    if learned <= plain:
+        return params
+    model = fit_abstainer(features, in_domain, weight)
+    probability = abstainer_probability(model, features)
+    threshold, _, report = best_threshold(probability, correct, in_domain, weight)
+    params.abstainer, params.threshold = model, threshold
+    params.report.update(report)
+    return params
+
+
+def _objective(answered: np.ndarray, correct: np.ndarray, in_domain: np.ndarray, weight: np.ndarray) -> float:
+    """The tuning objective on one fold: right answers + right abstentions, false abstention past 5 % penalised."""
+    n_in = max(float(weight[in_domain].sum()), 1e-9)
+    n_ood = max(float(weight[~in_domain].sum()), 1e-9)
+    right = float((weight * (answered & correct & in_domain)).sum()) / n_in
+    ood = float((weight * (~answered & ~in_domain)).sum()) / n_ood
+    false_abstention = float((weight * (~answered & in_domain)).sum()) / n_in
+    return right + ood - 3.0 * max(0.0, false_abstention - MAX_FALSE_ABSTENTION)
 
 
 def normaliser(weights: dict[str, float]) -> float:
@@ -193,8 +290,11 @@ def tune(
                     weights = dict(zip(names, map(float, w), strict=True))
                     best = (key, FusionParams(weights, calibration, k, threshold, report))
     assert best is not None
-    params = best[1]
-    logger.info("fusion tuned", extra={"weights": params.weights, "k": params.k, "threshold": round(params.threshold, 4), **params.report})
+    params = choose_abstention(best[1], runs, gold, weight)
+    logger.info(
+        "fusion tuned",
+        extra={"weights": params.weights, "k": params.k, "threshold": round(params.threshold, 4), "abstainer": params.abstainer is not None, **params.report},
+    )
     return params
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from threadpoolctl import threadpool_limits
 
@@ -13,6 +14,7 @@ from services.chatbot.collection import Engines, FaqCollection, build_collection
 from services.chatbot.config import ChatbotSettings
 from services.chatbot.dataset import load_dev_set, load_entries, load_ood_pool
 from services.chatbot.engines.starspace import StarSpaceConfig
+from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder
 from services.chatbot.fusion import TuningQuestion
 from services.chatbot.schemas import FaqEntry
 from services.chatbot.store import CollectionStore
@@ -36,13 +38,21 @@ def load_engines(settings: ChatbotSettings) -> Engines:
         if settings.starspace
         else None
     )
-    return Engines(analyzer, encoders, starspace, settings.lexical, settings.hnsw_above)
+    finetune = FinetuneConfig(
+        max_steps=settings.finetune_steps, max_seconds=settings.finetune_max_seconds, batch=settings.finetune_batch
+    )
+    return Engines(
+        analyzer, encoders, starspace, settings.lexical, settings.hnsw_above,
+        finetune=finetune, e5_base_dir=settings.e5_base, finetune_cache=settings.finetune_cache,
+    )
 
 
 def _encoder(spec: str, threads: int) -> SentenceEncoder:
     # USE's default of 2 threads is ~15x slower than 1 when other processes keep the cores busy (measured).
     if spec == "use-multilingual":
         return UseEncoder(threads=threads)
+    if spec == "e5-tuned":
+        return TunedE5Encoder()  # the base model until a collection is fine-tuned
     return load_encoder(spec)
 
 
@@ -62,9 +72,10 @@ def collection_builder(settings: ChatbotSettings, engines: Engines, extra_tuning
     """The function that builds a collection with this service's engines and tuning data."""
     ood = load_ood_pool()
 
-    def build(name: str, entries: list[FaqEntry]) -> FaqCollection:
+    def build(name: str, entries: list[FaqEntry], finetune: bool = True) -> FaqCollection:
         return build_collection(
-            name, entries, engines, ood_questions=ood, extra_tuning=extra_tuning or [], max_tuning=settings.tuning_questions
+            name, entries, engines, ood_questions=ood, extra_tuning=extra_tuning or [],
+            max_tuning=settings.tuning_questions, finetune=finetune,
         )
 
     return build
@@ -118,7 +129,10 @@ def start(settings: ChatbotSettings, readiness: Readiness, holder: dict) -> None
         store = open_store(settings, engines)
         holder["store"] = store
         ticket = ensure_default_collection(settings, store)
-        if ticket is not None:
+        # Ready once the default collection answers: its quick version (base e5) while fine-tuning goes on.
+        while ticket is not None and not ticket.future.done() and store.get(ticket.collection) is None:
+            time.sleep(0.2)
+        if ticket is not None and ticket.future.done():
             ticket.future.result()
         readiness.set("collections", "ready")
     except Exception as exc:

@@ -23,7 +23,8 @@ from services.chatbot.schemas import CollectionInfo, FaqEntry
 
 logger = logging.getLogger("malgeul.chatbot.store")
 
-Builder = Callable[[str, list[FaqEntry]], FaqCollection]
+Builder = Callable[..., FaqCollection]  # (name, entries, finetune=True) -> a built collection
+QUICK_SUFFIX = "-base"  # version of the quick first build: the base e5, before fine-tuning
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,18 @@ class CollectionStore:
         with self._lock:
             if self._pending.get(name) != version:
                 return None  # superseded by a newer PUT or deleted before it started
+            first = name not in self._serving
+        if first and self._fine_tunes():
+            # Nothing answers for this name yet: a quick version with the base e5 answers while fine-tuning runs.
+            try:
+                quick = builder(name, entries, finetune=False)
+                quick.version = version + QUICK_SUFFIX
+                with self._lock:
+                    if self._pending.get(name) != version:
+                        return None
+                    self._install(quick)
+            except Exception:
+                logger.exception("quick build failed; going on with the full one", extra={"collection": name})
         try:
             collection = builder(name, entries)
         except Exception:
@@ -101,6 +114,10 @@ class CollectionStore:
             self._install(collection)
             del self._pending[name]
         return collection
+
+    def _fine_tunes(self) -> bool:
+        config = self.engines.finetune
+        return config is not None and config.max_steps > 0 and any(getattr(e, "name", "") == "e5-tuned" for e in self.engines.encoders)
 
     def _install(self, collection: FaqCollection) -> None:
         folder = self.root / collection.name
@@ -150,6 +167,11 @@ class CollectionStore:
             try:
                 version = (folder / "CURRENT").read_text().strip()
                 collection = FaqCollection.load(folder / version, self.engines)
+                if collection is not None and version.endswith(QUICK_SUFFIX) and self._fine_tunes():
+                    self._serving[collection.name] = collection  # answers now; its fine-tuned version is built again
+                    stale.append((folder.name, collection.entries))
+                    logger.info("saved collection was not fine-tuned yet: fine-tuning", extra={"collection": folder.name})
+                    continue
                 if collection is None:
                     stale.append((folder.name, FaqCollection.load_entries(folder / version)))
                     logger.info("saved collection built with other engines: rebuilding", extra={"collection": folder.name})
