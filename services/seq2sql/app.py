@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from common.errors import ProblemError, problem_responses
 from common.health import Readiness
@@ -50,6 +51,10 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
                       None if status == "ready" else "the match database model failed; see the log")
 
     registry = DatabaseRegistry(settings, on_builtin_ready=builtin_ready)
+    try:
+        await run_in_threadpool(registry.warm)
+    except Exception:  # the trainer loads them again and reports the failure in the database status
+        logger.exception("cannot load the encoder or the morpheme analyser")
     registry.start()  # training/loading runs in a background thread; readiness says 'loading' until then
     _state["registry"] = registry
     yield
