@@ -76,18 +76,20 @@ class KillFigures:
     outage_answers: int = 0  # requests to the killed service answered while it was down
     outage_statuses: dict[int, int] = field(default_factory=dict)
     max_503_seconds: float = math.nan  # slowest 503, from max(request start, kill)
+    slowest_503: dict[str, float] = field(default_factory=dict)  # by who answered: gateway or service
     restarted_pid: bool = False
     ready_after: float = math.nan  # kill -> the restarted service's own /readyz says ready
     recovery: float = math.nan  # ready -> first answer through the gateway
     others: dict[str, tuple[float, float, int, int]] = field(default_factory=dict)  # route: (base p50, p50, n, errors)
-    late_errors: list[Sample] = field(default_factory=list)  # the killed service's failures after recovery
     failures: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         statuses = ", ".join(f"{code or 'none'} x{n}" for code, n in sorted(self.outage_statuses.items()))
         out = [
             f"kill {self.service}: {self.outage_answers} requests answered while down ({statuses}); "
-            f"slowest 503 {self.max_503_seconds:.3f} s; restarted by the launcher: {self.restarted_pid}; "
+            f"slowest 503 {self.max_503_seconds:.3f} s ("
+            + ", ".join(f"{who} {t:.3f} s" for who, t in sorted(self.slowest_503.items()))
+            + f"); restarted by the launcher: {self.restarted_pid}; "
             f"ready {self.ready_after:.1f} s after the kill; gateway answered {self.recovery:.2f} s after ready",
         ]
         for route, (base, p50, n, errors) in self.others.items():
@@ -170,20 +172,39 @@ async def kill_and_recover(
     except TimeoutError:
         result.failures.append(f"the gateway did not answer {service}'s routes within 60 s of it being ready")
         return result
-    recovered = next(s for s in probes if s.ok and s.ended >= ready_at).ended
+    # Every route of the service answered again (the load's clients of its other routes too).
+    until = time.monotonic() + 60
+    while time.monotonic() < until and not all(
+        any(s.ok and s.route == r and s.started >= killed for s in runner.samples + probes) for r in routes
+    ):
+        await asyncio.sleep(0.2)
+    # Recovered when a request that reached the service through the gateway first succeeded (its start: the
+    # answer itself takes the route's normal time, e.g. seconds for OCR).
+    mine_after = [s for s in runner.samples + probes if s.route in routes and s.started >= killed]
+    # Per route (speech and transcription share a service but may come back one after the other).
+    back = {r: min((s.started for s in mine_after if s.ok and s.route == r), default=math.inf) for r in routes}
+    recovered = max(t for t in back.values() if t < math.inf)
     result.ready_after = ready_at - killed
     result.recovery = max(0.0, recovered - ready_at)
+    relapses = [s for s in mine_after if s.started > back[s.route] and not s.ok]
+    if relapses:
+        result.failures.append(f"{service} failed again after recovering: " + "; ".join(describe_errors(relapses)))
     new_pid = await asyncio.to_thread(_pid, stack, service)
     result.restarted_pid = new_pid is not None and new_pid != old_pid
 
     # Everything that touched the killed service's routes and was answered while it was down.
-    mine = [s for s in runner.samples + probes if s.route in routes and killed <= s.ended < recovered]
+    mine = [s for s in runner.samples + probes if s.route in routes and killed <= s.ended and s.started < recovered]
     failed = [s for s in mine if not s.ok]
     result.outage_answers = len(mine)
     for s in mine:
         result.outage_statuses[s.status] = result.outage_statuses.get(s.status, 0) + 1
-    delays = [s.ended - max(s.started, killed) for s in failed if s.status == 503]
-    result.max_503_seconds = max(delays, default=math.nan)
+    for s in failed:
+        if s.status == 503:
+            # The gateway's own 503 (the port is closed) or the restarted service's (still loading).
+            source = "gateway" if f"({service})" in s.detail else "service"
+            delay = s.ended - max(s.started, killed)
+            result.slowest_503[source] = max(result.slowest_503.get(source, 0.0), delay)
+    result.max_503_seconds = max(result.slowest_503.values(), default=math.nan)
     wrong = [s for s in failed if s.status != 503]
     if wrong:
         result.failures.append(f"{service} down: answers other than 503: " + "; ".join(describe_errors(wrong)))

@@ -150,12 +150,13 @@ class Workload:
         dev = json.loads((DATA_DIR / "faq" / "esports-rules-dev.json").read_text(encoding="utf-8"))
         faq = [q["text"] for q in dev["queries"]]
         rng.shuffle(faq)
-        sql = []
+        sql: list[str] = []
         for line in (DATA_DIR / "seq2sql" / "dev-matches.txt").read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
                 category, question, _ = (part.strip() for part in line.split(" || ", 2))
                 if category != "refuse":
                     sql.append(question)
+        rng.shuffle(sql)  # every category, not the first few
         async with session.get(base_url + "/v1/audio/voices") as response:
             response.raise_for_status()
             voices = await response.json()
@@ -178,10 +179,12 @@ class Workload:
         await workload.keep_answerable_sql(session, base_url)
         return workload
 
-    async def keep_answerable_sql(self, session: aiohttp.ClientSession, base_url: str) -> None:
-        """Keep the SQL questions the model answers (a 422 'cannot map' is a correct answer, not load)."""
-        kept = []
+    async def keep_answerable_sql(self, session: aiohttp.ClientSession, base_url: str, limit: int = 24) -> None:
+        """Keep ``limit`` SQL questions the model answers (a 422 'cannot map' is a correct answer, not load)."""
+        kept: list[str] = []
         for question in self.sql_questions:
+            if len(kept) >= limit:
+                break
             async with session.post(base_url + "/v1/sql/ask", json={"question": question}) as response:
                 await response.read()
                 if response.status == 200:
