@@ -236,11 +236,7 @@ CORPUS: tuple[BadFile, ...] = (
 )
 
 # Open bugs in services whose owners are changing them now (strict xfail tests in tests/reliability).
-KNOWN_BUGS = {
-    ("json-nested-10000-list", "faq-upload"): "chatbot: a JSON collection nested 10,000 deep is a 500 "
-                                              "(RecursionError in services/chatbot/upload.py parse_json), not a 4xx",
-    ("json-nested-10000-object", "faq-upload"): "chatbot: as above, for nested objects",
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 _ROUTE_KINDS = {"ocr-match": "image", "ocr-text": "image", "transcription": "audio", "conversation-turn": "audio"}
 

@@ -58,11 +58,7 @@ EXPENSIVE = {
 
 # Open bugs in services whose owners are changing them now (strict xfail tests in tests/reliability): reported
 # apart, so a run fails only on something new. (operation, text in "<status> <message>") -> the bug.
-KNOWN_FAILURES = {
-    ("GET /v1/matches", "date-time"): "ocr: played_at has no UTC offset (services/ocr/store.py reads naive times)",
-    ("GET /v1/matches/{match_id}", "date-time"): "ocr: played_at has no UTC offset",
-    ("GET /v1/matches", "500 "): "ocr: an offset past SQLite's 64-bit integers is an OverflowError (no le= bound)",
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 @dataclass

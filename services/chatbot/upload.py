@@ -31,6 +31,8 @@ def parse_json(body: bytes) -> list[FaqEntry]:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProblemError(400, f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise ProblemError(400, "The JSON is nested too deeply to be a FAQ collection.") from None
     try:
         return CollectionUpload.model_validate(data).entries
     except ValidationError as exc:

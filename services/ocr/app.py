@@ -153,7 +153,7 @@ async def read_text(
 @matches.get("", response_model=MatchList, summary="List saved matches")
 async def list_matches(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> MatchList:
     """Saved match records, newest first."""
     readiness.require("database", "The match database")

@@ -122,6 +122,8 @@ class MatchStore:
                 PlayerRecord(nickname=p[1], kills=p[2], deaths=p[3], assists=p[4]) for p in rows]))
         if isinstance(played_at, str):
             played_at = datetime.fromisoformat(played_at)
+        if played_at.tzinfo is None:  # the schema's TIMESTAMP holds UTC (save() writes it so)
+            played_at = played_at.replace(tzinfo=UTC)
         return SavedMatch(id=str(mid), played_at=played_at, tournament=tournament,
                           match=MatchRecord(title=tournament, map=map_name, teams=teams))
 

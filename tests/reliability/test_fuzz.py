@@ -18,7 +18,7 @@ def test_a_small_fuzz_run_finds_no_5xx_no_answer_off_schema_and_no_hang(stack: S
     failures = [
         f"{f.operation} -> {f.status}: {f.message}\n  {f.curl}"
         for f in report.unique_failures()
-        if not f.known  # open bugs of other services, each with a strict xfail test below
+        if not f.known  # open bugs listed in reliability.fuzz.KNOWN_FAILURES (each with a strict xfail test)
     ]
     assert not failures, "\n\n".join(failures)  # a 5xx is a failure too (schemathesis' not_a_server_error)
 
@@ -53,8 +53,6 @@ def test_a_json_body_that_is_not_utf8_is_a_documented_400(stack: Stack) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.xfail(strict=True, reason="ocr: saved matches give played_at without a UTC offset, not the RFC 3339 "
-                                       "date-time /openapi.json declares (services/ocr/store.py reads naive times)")
 def test_saved_match_times_carry_their_offset(stack: Stack) -> None:
     """Found by schemathesis: `played_at` like "2026-11-04T21:00:00" breaks the declared date-time format."""
     items = httpx.get(stack.url + "/v1/matches", params={"limit": 5}, timeout=30).json()["items"]
@@ -70,8 +68,6 @@ def test_registering_a_path_under_an_unknown_home_is_a_422(stack: Stack) -> None
     assert "No SQLite database file" in response.json()["detail"]
 
 
-@pytest.mark.xfail(strict=True, reason="ocr: an offset past SQLite's 64-bit integers is a 500 (OverflowError in "
-                                       "services/ocr/store.py); /v1/matches should bound offset (le=2**31) for a 422")
 def test_a_huge_matches_offset_is_a_422(stack: Stack) -> None:
     """Found by schemathesis: GET /v1/matches?offset=85488247082612740187230341991957004288 answered 500."""
     response = httpx.get(stack.url + "/v1/matches", params={"limit": 16, "offset": 10**38}, timeout=30)
