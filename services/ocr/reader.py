@@ -19,6 +19,7 @@ from services.ocr.layout import Page, Segment, group_rows, merge_words, normalis
 from services.ocr.parse import ScreenLayout, analyse, banner_result, parse_int, parse_kda, parse_score_pair
 from services.ocr.roster import correct_nicknames
 from services.ocr.schemas import MatchRecord
+from services.ocr.syllables import SyllableVerifier
 
 logger = logging.getLogger("malgeul.ocr.reader")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -75,11 +76,14 @@ class MatchReader:
         line_fallbacks: list[LineReader] | None = None,
         page_fallbacks: list[PageReader] | None = None,
         min_confidence: float = 0.8,
+        syllables: SyllableVerifier | None = None,
     ) -> None:
         self.tesseract = tesseract
         self.line_fallbacks = line_fallbacks or []
         self.page_fallbacks = page_fallbacks or []
         self.min_confidence = min_confidence
+        # Draws close Hangul confusions the OCR model cannot output (`늑`) and compares them with the ink.
+        self.syllables = syllables if syllables is not None else SyllableVerifier()
 
     # ------------------------------------------------------------------ public
 
@@ -123,10 +127,10 @@ class MatchReader:
                 seg.text, seg.confidence, seg.engine = reading.text, reading.confidence, reading.engine
         layout = analyse(rows, page.text_height)
         for seg in layout.nickname_segments():
-            read_nickname(page, seg, worker)
+            read_nickname(page, seg, worker, self.syllables)
         for table in layout.tables:
             for seg in table.name:
-                _read_words(page, seg, worker)
+                _read_words(page, seg, worker, self.syllables)
         # Numbers again with a digit-only whitelist: the word model confuses 0/O, 1/l, 5/S.
         for seg, kind in layout.numeric_segments():
             reading = worker.read_line(page.crop(seg.box), kind)  # type: ignore[arg-type]
@@ -230,14 +234,14 @@ def underscores(page: Page, box: tuple[int, int, int, int]) -> list[tuple[int, i
     return sorted(found)
 
 
-def read_nickname(page: Page, seg: Segment, worker: TesseractWorker) -> None:
+def read_nickname(page: Page, seg: Segment, worker: TesseractWorker, syllables: SyllableVerifier | None = None) -> None:
     """Re-read a nickname one script at a time: parts between underscores, or a Hangul prefix and a Latin
     word, or the whole line with the Korean model; then settle the case of `x`/`X`-like letters."""
     cuts = underscores(page, seg.box)
     if cuts:
         _read_nickname_parts(page, seg, worker, cuts)
     elif not _split_hangul_latin(page, seg, worker):
-        _prefer_hangul(page, seg, worker, nickname=True)
+        _prefer_hangul(page, seg, worker, nickname=True, syllables=syllables)
 
 
 def _read_part(page: Page, box: tuple[int, int, int, int], worker: TesseractWorker) -> Reading:
@@ -368,22 +372,36 @@ def _split_hangul_latin(page: Page, seg: Segment, worker: TesseractWorker) -> bo
     return True
 
 
-def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker, nickname: bool = False) -> None:
+def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker, nickname: bool = False,
+                   syllables: SyllableVerifier | None = None) -> None:
     """A Hangul word read with the Korean model: the mixed model turns some into Latin junk (`바정솔` ->
-    `uss`) and confuses close syllables (`빛` -> `빚`) more often."""
+    `uss`) and confuses close syllables (`빛` -> `빚`) more often. Then syllables no model here can output
+    (`늑`) are settled by drawing them."""
     if "_" in seg.text or not seg.text:
         return
     if not HANGUL.search(seg.text) and LATIN_WORD_END.match(seg.text.replace(" ", "")) and seg.confidence >= 0.85:
         return  # reads as a proper Latin word
+    known = worker.hangul_characters
+    if not nickname and HANGUL_ONLY.match(seg.text.replace(" ", "")):
+        # A team name the mixed model read as Hangul: it reads big bold words as well as the Korean one.
+        if syllables is not None:
+            seg.text = syllables.verify(page.crop(seg.box), seg.text, known)
+        return
     reading = worker.read_line(page.crop(seg.box), "hangul")
     text = reading.text.replace(" ", "")
     # The Korean model reads Latin letters as digits (`Nova` -> `4008`): digits only where digits were read.
     digits_seen = nickname and bool(re.search(r"\d$", seg.text))
-    if (HANGUL_PART if digits_seen else HANGUL_ONLY).match(text) and reading.confidence >= HANGUL_MIN_CONFIDENCE:
-        seg.text, seg.confidence = text, reading.confidence
+    # Junk from the mixed model is replaced by a less sure Hangul reading when that is clearly surer.
+    sure = reading.confidence >= HANGUL_MIN_CONFIDENCE or (
+        not HANGUL.search(seg.text) and reading.confidence >= seg.confidence + 0.15)
+    if (HANGUL_PART if digits_seen else HANGUL_ONLY).match(text) and sure:
+        seg.text = text if nickname else " ".join(reading.text.split())
+        seg.confidence = reading.confidence
+        if syllables is not None and HANGUL_ONLY.match(text):
+            seg.text = syllables.verify(page.crop(seg.box), seg.text, known)
 
 
-def _read_words(page: Page, seg: Segment, worker: TesseractWorker) -> None:
+def _read_words(page: Page, seg: Segment, worker: TesseractWorker, syllables: SyllableVerifier | None = None) -> None:
     """A Korean team name word by word (Tesseract drops the space between Hangul words and misreads short
     ones); Latin names keep Tesseract's own spacing, which is right."""
     if not HANGUL.search(seg.text):
@@ -414,13 +432,15 @@ def _read_words(page: Page, seg: Segment, worker: TesseractWorker) -> None:
             start = b
     words.append((start, w))
     if len(words) < 2:
+        if not all(HANGUL_ONLY.match(word) for word in seg.text.split()):
+            _prefer_hangul(page, seg, worker, syllables=syllables)  # `붉은 Sl`: no wide gap to cut at
         return
     texts, confidences = [], []
     for left, right in words:
         piece = Segment(box=(x + left, y, right - left, h))
         reading = worker.read_line(page.crop(piece.box), "text")
         piece.text, piece.confidence = reading.text.replace(" ", ""), reading.confidence
-        _prefer_hangul(page, piece, worker)
+        _prefer_hangul(page, piece, worker, syllables=syllables)
         texts.append(piece.text)
         confidences.append(piece.confidence)
     if all(texts):
