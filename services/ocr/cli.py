@@ -19,12 +19,13 @@ def evaluate_ocr(argv: list[str]) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the whole-page pytesseract baseline")
     parser.add_argument("--baseline-count", type=int, default=None, help="images for the baseline (default: all)")
     parser.add_argument("--failures", type=Path, default=None, help="write imperfect cases as JSON lines here")
+    parser.add_argument("--misses", action="store_true", help="print every wrong field (seed, field, truth -> read)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     from services.ocr.app import build_reader
     from services.ocr.config import OcrSettings
-    from services.ocr.evaluate import Score, case_groups, decode, timed, timed_cpu, whole_page_tesseract
+    from services.ocr.evaluate import Score, case_groups, decode, misses, timed, timed_cpu, whole_page_tesseract
     from services.ocr.synthetic import cases
 
     settings = OcrSettings(workers=1)
@@ -43,6 +44,10 @@ def evaluate_ocr(argv: list[str]) -> int:
         ok = score.add(truth, outcome.record, groups, ms, outcome.fallback_used, cpu)
         if not case.style.degraded:
             clean.add(truth, outcome.record, groups, ms, outcome.fallback_used, cpu)
+        if not ok and args.misses:
+            kind = "clean" if not case.style.degraded else "degraded"
+            for miss in misses(truth, outcome.record):
+                print(f"miss seed={case.seed} {kind} font={case.style.font}: {miss}")
         if not ok and args.failures:
             failures.append({"seed": case.seed, "family": case.style.family(), "groups": groups,
                              "truth": truth, "read": outcome.record.model_dump(), "warnings": outcome.warnings})

@@ -98,6 +98,23 @@ def compare(truth: dict, got: MatchRecord | None) -> list[tuple[str, bool]]:
     return marks
 
 
+def misses(truth: dict, got: MatchRecord | None) -> list[str]:
+    """Each wrong field as `team 2 player 3 nickname: '빛바_92' -> '빚바_92'` (what `--misses` prints)."""
+    found: list[str] = []
+    record = got.model_dump() if got is not None else {"teams": []}
+    for index, team in enumerate(truth["teams"]):
+        other = record["teams"][index] if index < len(record["teams"]) else {"players": []}
+        for key in ("name", "score", "result"):
+            if other.get(key) != team[key]:
+                found.append(f"team {index + 1} {key}: {team[key]!r} -> {other.get(key)!r}")
+        for row, player in enumerate(team["players"]):
+            read = other["players"][row] if row < len(other["players"]) else {}
+            for key in ("nickname", "kills", "deaths", "assists"):
+                if read.get(key) != player[key]:
+                    found.append(f"team {index + 1} player {row + 1} {key}: {player[key]!r} -> {read.get(key)!r}")
+    return found
+
+
 def case_groups(case: SyntheticCase) -> list[str]:
     style = case.style
     groups = [f"layout:{style.layout}", f"kda:{style.kda}", f"score:{style.score}", f"lang:{style.lang}",
