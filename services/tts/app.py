@@ -4,7 +4,6 @@ conversation-practice routes mounted from `services.tts.conversation`."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -39,10 +38,14 @@ router = APIRouter(prefix="/v1/audio", tags=["audio"], responses=problem_respons
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Put the speech core on `app.state.speech` at once; its models load in a background thread."""
+    """Put the speech core on `app.state.speech` and load its models before the port opens.
+
+    The native loaders hold the GIL for long stretches: loaded behind an open port, requests would hang
+    (measured: >1 s for a 503 after a crash); with the port still closed the gateway answers 503 at once.
+    """
     speech = SpeechService(TtsSettings(), readiness)
     app.state.speech = speech
-    threading.Thread(target=speech.load, name="speech-models", daemon=True).start()
+    await run_in_threadpool(speech.load)
     yield
 
 

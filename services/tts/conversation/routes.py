@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -48,10 +48,11 @@ def _build(app: FastAPI, readiness: Readiness) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load scripts and the sentence encoder in a background thread; `/readyz` says loading until done."""
+    """Load scripts and the sentence encoder before the port opens (the encoder's loader holds the GIL for
+    seconds: behind an open port every request of the service would stall meanwhile)."""
     readiness: Readiness = app.state.readiness
     readiness.set(COMPONENT, "loading")
-    threading.Thread(target=_build, args=(app, readiness), name="conversation-load", daemon=True).start()
+    await run_in_threadpool(_build, app, readiness)
     yield
     practice = getattr(app.state, "conversation", None)
     if practice is not None:
