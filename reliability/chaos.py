@@ -109,6 +109,7 @@ class FreezeFigures:
     status: int = 0
     seconds: float = math.nan
     background: dict[int, int] = field(default_factory=dict)  # statuses of its failed load requests meanwhile
+    stream: str = ""  # how a streamed answer that stalled mid-way ended (speech only)
     failures: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -116,6 +117,7 @@ class FreezeFigures:
         return (
             f"freeze {self.service}: {self.path} answered {self.status} after {self.seconds:.2f} s "
             f"(timeout {self.timeout:g} s); failed load requests meanwhile: {bg}"
+            + (f"; a speech stream stalled mid-way {self.stream}" if self.stream else "")
         )
 
 
@@ -244,10 +246,18 @@ async def freeze(
     result = FreezeFigures(service, path, timeouts[prefix])
     routes = [r for r, s in SERVICE_OF.items() if s == service]
     process = stack.processes()[service]
+    stream = await _open_speech_stream(http, stack.url) if service == "tts" else None
     frozen = time.monotonic()
     process.suspend()
     try:
         sample = await send(http, stack.url, f"freeze-{service}", method, path)
+        if stream is not None:
+            result.stream = await _finish_stream(stream)
+            if result.stream.startswith("ended cleanly"):
+                result.failures.append(
+                    f"frozen {service}: a speech stream that stalled after its first bytes {result.stream}, "
+                    "so the client cannot tell the audio is cut off"
+                )
     finally:
         try:
             process.resume()
@@ -265,9 +275,40 @@ async def freeze(
     for s in runner.samples:
         if s.route in routes and not s.ok and frozen <= s.ended <= thawed + MAX_TIMEOUT_OVERSHOOT:
             result.background[s.status] = result.background.get(s.status, 0) + 1
-            if s.status != 504:
+            if s.status == 200:
+                # Headers and the start of a streamed body came before the freeze; the gateway then ended the body
+                # cleanly at its read timeout, so the client took a cut-off answer for a whole one.
+                result.failures.append(
+                    f"frozen {service}: a streamed {s.route} answer was cut off but arrived as a complete 200 "
+                    f"({s.detail}) after {s.seconds:.1f} s"
+                )
+            elif s.status != 504:
                 result.failures.append(f"frozen {service}: a {s.route} request got {s.status} ({s.detail[:100]})")
     return result
+
+
+async def _open_speech_stream(http: aiohttp.ClientSession, base_url: str) -> aiohttp.ClientResponse:
+    """A long text read aloud, streamed: returns once its first audio bytes arrived."""
+    text = " ".join(f"This is sentence number {i} of a long answer read aloud." for i in range(1, 41))
+    response = await http.post(
+        base_url + "/v1/audio/speech", json={"input": text, "voice": "en-joe"}, timeout=aiohttp.ClientTimeout(total=120)
+    )
+    await response.content.readany()
+    return response
+
+
+async def _finish_stream(response: aiohttp.ClientResponse) -> str:
+    """How a stream whose service froze mid-way ended for the client."""
+    started = time.monotonic()
+    received = 0
+    try:
+        async for chunk in response.content.iter_any():
+            received += len(chunk)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return f"broke off with {type(exc).__name__} after {time.monotonic() - started:.1f} s"
+    finally:
+        response.release()
+    return f"ended cleanly (200, {received} more bytes) after {time.monotonic() - started:.1f} s"
 
 
 async def run_chaos(
