@@ -33,6 +33,9 @@ LATIN_WORD = re.compile(r"^[A-Z][a-z]{2,}\d*$")
 HANGUL_ONLY = re.compile(r"^[\uac00-\ud7a3]+$")
 HANGUL_PART = re.compile(r"^(?=.)[\uac00-\ud7a3]*\d*$")
 HANGUL_MIN_CONFIDENCE = 0.6
+# Syllables are drawn and compared only in words the model was unsure of: across very different fonts (a
+# serif) the drawing can prefer a wrong neighbour of a syllable the model read right and sure (`은` -> `욘`).
+VERIFY_BELOW = 0.9
 # Letters whose capital has the small letter's shape; their case comes from their height.
 SAME_SHAPE = re.compile(r"[cosvwxzCOSVWXZ]")
 CASE_LOWER_RATIO, CASE_UPPER_RATIO = 0.8, 0.9
@@ -384,7 +387,7 @@ def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker, nickname: 
     known = worker.hangul_characters
     if not nickname and HANGUL_ONLY.match(seg.text.replace(" ", "")):
         # A team name the mixed model read as Hangul: it reads big bold words as well as the Korean one.
-        if syllables is not None:
+        if syllables is not None and seg.confidence < VERIFY_BELOW:
             seg.text = syllables.verify(page.crop(seg.box), seg.text, known)
         return
     reading = worker.read_line(page.crop(seg.box), "hangul")
@@ -397,7 +400,7 @@ def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker, nickname: 
     if (HANGUL_PART if digits_seen else HANGUL_ONLY).match(text) and sure:
         seg.text = text if nickname else " ".join(reading.text.split())
         seg.confidence = reading.confidence
-        if syllables is not None and HANGUL_ONLY.match(text):
+        if syllables is not None and HANGUL_ONLY.match(text) and reading.confidence < VERIFY_BELOW:
             seg.text = syllables.verify(page.crop(seg.box), seg.text, known)
 
 
