@@ -32,3 +32,17 @@ def test_eval_command_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "perfect_images=" in out and "fallback_rate=" in out and "p50_ms=" in out
     assert all(f"{field}=" in out for field in ("team_name", "score", "result", "nickname", "kills", "deaths", "assists"))
+
+
+def test_misses_name_each_wrong_field_with_truth_and_reading() -> None:
+    from services.ocr.evaluate import misses
+
+    truth = random_case(2000).truth.as_record()
+    read = MatchRecord.model_validate(truth)
+    assert misses(truth, read) == []
+    read.teams[0].players[0].nickname = "wrong"
+    read.teams[1].name = None
+    found = misses(truth, read)
+    assert f"team 1 player 1 nickname: {truth['teams'][0]['players'][0]['nickname']!r} -> 'wrong'" in found
+    assert f"team 2 name: {truth['teams'][1]['name']!r} -> None" in found
+    assert len(found) == 2

@@ -106,3 +106,25 @@ def test_rapidocr_fallback_rereads_doubtful_fields(tesseract_pool) -> None:  # n
     assert outcome.fallback_used
     assert outcome.engine == "tesseract+rapidocr"
     assert numbers(outcome.record.model_dump()) == numbers(TRUTH.as_record())
+
+
+# Nicknames of every kind that Tesseract's mixed model misread before they were read one script at a time:
+# a Hangul prefix before a Latin word, `xX` (case from ink height), `빛` (not `빚`), Hangul after an underscore.
+HARD_NICKNAMES = [["달빛Knight", "xX_Sniper", "우라Ghost", "빛바_92"], ["zeus_수성", "솔차파79", "하Shadow", "xX_Chovy"]]
+HARD = MatchTruth("Summer Cup Final", "Haven", [
+    TeamTruth("Phoenix Rising", 13, "win", [PlayerTruth(n, i, i + 1, i + 2) for i, n in enumerate(HARD_NICKNAMES[0])]),
+    TeamTruth("붉은 늑대", 11, "loss", [PlayerTruth(n, i + 5, i, 3) for i, n in enumerate(HARD_NICKNAMES[1])]),
+])
+
+
+@pytest.mark.parametrize(("font", "theme"), [("nanum-gothic", "light"), ("noto-sans-kr", "dark"), ("nanum-square", "light")])
+def test_mixed_script_nicknames_read_exactly_without_a_roster(reader: MatchReader, font: str, theme: str) -> None:
+    case = make_case(HARD, ScreenStyle(font=font, theme=theme, layout="side"), seed=3)
+    record = reader.read(decode(case)).record
+    assert [[p.nickname for p in t.players] for t in record.teams] == HARD_NICKNAMES
+
+
+def test_a_team_name_syllable_tesseract_cannot_output_is_drawn_and_compared(reader: MatchReader) -> None:
+    # `늑` is outside the Korean model's characters; it reads `득대`/`눅대` and the drawing decides.
+    case = make_case(HARD, ScreenStyle(font="nanum-gothic", layout="side"), seed=3)
+    assert [t.name for t in reader.read(decode(case)).record.teams] == ["Phoenix Rising", "붉은 늑대"]
