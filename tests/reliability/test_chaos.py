@@ -23,8 +23,8 @@ async def _kill_under_load(stack: Stack):
         runner.start(5)  # one client per feature
         await asyncio.sleep(1.0)
         started = time.monotonic()
-        await asyncio.sleep(6.0)
-        baseline = {r.route: r.p50 for r in figures(runner.between(started, time.monotonic()), 6.0) if r.count}
+        await asyncio.sleep(8.0)
+        baseline = {r.route: r.p50 for r in figures(runner.between(started, time.monotonic()), 8.0) if r.count}
         result = await kill_and_recover(stack, http, runner, VICTIM, baseline)
         await runner.stop()
     return result
@@ -32,12 +32,13 @@ async def _kill_under_load(stack: Stack):
 
 def test_killed_service_answers_503_quickly_and_comes_back(stack: Stack) -> None:
     result = asyncio.run(_kill_under_load(stack))
-    print("\n".join(result.lines()))
+    report = "\n".join(result.lines() + result.failures)
+    print(report)
     assert result.outage_statuses.get(503), "no request saw the service down"
-    assert result.max_503_seconds <= MAX_503_SECONDS, result.lines()
+    assert result.max_503_seconds <= MAX_503_SECONDS, report
     assert result.restarted_pid, "the launcher did not restart the killed service"
-    assert result.recovery <= MAX_RECOVERY_SECONDS, result.lines()
-    assert all(errors == 0 for _, _, _, errors in result.others.values()), result.lines()
-    assert not result.failures, result.failures
+    assert result.recovery <= MAX_RECOVERY_SECONDS, report
+    assert all(errors == 0 for _, _, _, errors in result.others.values()), report  # the others unharmed
+    assert not result.failures, report
     # Left as found: every service ready for the tests that follow.
     assert httpx.get(stack.url + "/readyz", timeout=5).status_code == 200
