@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import time
@@ -29,6 +30,7 @@ from reliability.workload import (
     Workload,
     describe_errors,
     figures,
+    percentile,
     session,
 )
 
@@ -112,6 +114,41 @@ class LoadResult:
         return not self.failures
 
 
+ROUTE_PATHS = {
+    "faq": "/v1/faq/",
+    "sql": "/v1/sql/",
+    "tts": "/v1/audio/speech",
+    "stt": "/v1/audio/transcriptions",
+    "ocr": "/v1/ocr/",
+}
+
+
+def gateway_overhead(log_path: Path, offset: int) -> dict[str, list[float]]:
+    """Per route, the gateway's time minus the service's for each request (ms), from the access log lines
+    written after ``offset`` (both processes log every request with its id)."""
+    times: dict[str, dict[str, float]] = {}
+    with open(log_path, "rb") as log:
+        log.seek(offset)
+        for raw in log:
+            if b'"malgeul.access"' not in raw:
+                continue
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            times.setdefault(line.get("request_id", ""), {})[line.get("service", "")] = line.get("ms", 0.0)
+            times[line["request_id"]]["path"] = line.get("path", "")  # type: ignore[assignment]
+    out: dict[str, list[float]] = {route: [] for route in ROUTE_PATHS}
+    for entry in times.values():
+        services = [k for k in entry if k not in ("gateway", "path")]
+        if "gateway" not in entry or len(services) != 1:
+            continue
+        for route, prefix in ROUTE_PATHS.items():
+            if str(entry["path"]).startswith(prefix):
+                out[route].append(entry["gateway"] - entry[services[0]])
+    return out
+
+
 async def run_load(stack: Stack, clients: int, seconds: float, warmup: float) -> LoadResult:
     """Warm up, then measure: per-route figures, memory, the goals missed, and the report to print."""
     lines: list[str] = []
@@ -126,6 +163,7 @@ async def run_load(stack: Stack, clients: int, seconds: float, warmup: float) ->
         runner.start(clients)
         await asyncio.sleep(warmup)
         memory.start()
+        log_offset = stack.log_path.stat().st_size if stack.log_path.exists() else 0
         started = time.monotonic()
         await asyncio.sleep(seconds)
         ended = time.monotonic()
@@ -146,6 +184,15 @@ async def run_load(stack: Stack, clients: int, seconds: float, warmup: float) ->
         f"(warm-up: {len(warm)} requests, {sum(not s.ok for s in warm)} errors; "
         f"{len(late)} started after the window)"
     )
+    overhead = gateway_overhead(stack.log_path, log_offset) if stack.log_path.exists() else {}
+    if any(overhead.values()):
+        lines.append("gateway overhead (gateway time - service time per request, ms): p50 / p99 / max")
+        for route, values in overhead.items():
+            if values:
+                lines.append(
+                    f"{route:6s} {percentile(values, 50):8.1f} {percentile(values, 99):8.1f} {max(values):8.1f}"
+                    f"   ({len(values)} requests)"
+                )
     window = min(MEMORY_WINDOW, seconds / 3)  # short runs (tests) compare their first and last thirds
     lines.append(f"memory (resident MB): mean of the first and last {window:g} s, peak, growth")
     lines.append(f"{'process':8s} {'first':>9s} {'last':>9s} {'peak':>9s} {'growth':>8s}")
