@@ -174,10 +174,8 @@ def fuzz_operation(
 
 
 def operations(schema: schemathesis.BaseSchema) -> list[schemathesis.APIOperation]:
-    found = []
-    for result in schema.get_all_operations():
-        found.append(result.ok())
-    return found
+    """Every operation of the document (one schemathesis cannot read stops the run, rather than being skipped)."""
+    return [result.ok() for result in schema.get_all_operations()]
 
 
 def fuzz(
