@@ -448,6 +448,14 @@ def _read_words(page: Page, seg: Segment, worker: TesseractWorker, syllables: Sy
         confidences.append(piece.confidence)
     if all(texts):
         seg.text, seg.confidence = " ".join(texts), min(confidences)
+    if any(HANGUL_ONLY.match(t) for t in texts) and not all(HANGUL_ONLY.match(t) for t in texts):
+        # Hangul next to junk (`붉은 SC`): a word alone gives the Korean model too little context; the whole
+        # name, with the same number of words, often reads (and then its syllables can be drawn).
+        reading = worker.read_line(page.crop(seg.box), "hangul")
+        if len(reading.text.split()) == len(texts) and HANGUL_ONLY.match(reading.text.replace(" ", "")):
+            seg.text, seg.confidence = reading.text, reading.confidence
+            if syllables is not None and reading.confidence < VERIFY_BELOW:
+                seg.text = syllables.verify(page.crop(seg.box), seg.text, worker.hangul_characters)
 
 
 def _width_disagrees(seg: Segment, kind: str) -> bool:
