@@ -33,6 +33,7 @@ LATIN_WORD = re.compile(r"^[A-Z][a-z]{2,}\d*$")
 HANGUL_ONLY = re.compile(r"^[\uac00-\ud7a3]+$")
 HANGUL_PART = re.compile(r"^(?=.)[\uac00-\ud7a3]*\d*$")
 HANGUL_MIN_CONFIDENCE = 0.6
+UNDERSCORE_REACH = 0.3  # text heights below a nickname's box still searched for its underscores
 # Syllables are drawn and compared only in words the model was unsure of: across very different fonts (a
 # serif) the drawing can prefer a wrong neighbour of a syllable the model read right and sure (`은` -> `욘`).
 VERIFY_BELOW = 0.9
@@ -224,13 +225,14 @@ def underscores(page: Page, box: tuple[int, int, int, int]) -> list[tuple[int, i
     Tesseract drops most underscores next to Hangul or digits, and reads a mixed-script nickname much
     better one script at a time; an underscore is where players put the script change."""
     x, y, w, h = box
-    tight = page.gray[y : y + h, x : x + w]
+    t = page.text_height
+    # A little below the box too: a one-pixel underscore can vanish from the ink the segment was cut from.
+    tight = page.gray[y : y + h + int(UNDERSCORE_REACH * t), x : x + w]
     if tight.size == 0:
         return []
     _, ink = cv2.threshold(tight, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     found = []
-    t = page.text_height
     for cx, cy, cw, ch, _area in stats[1:]:
         if ch <= max(3, 0.16 * t) and cw >= 0.3 * t and cw >= 3 * ch and cy + ch >= 0.75 * h:
             found.append((x + int(cx), x + int(cx + cw)))
