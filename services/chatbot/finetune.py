@@ -32,8 +32,8 @@ logger = logging.getLogger("malgeul.chatbot.finetune")
 class FinetuneConfig:
     """Bounds and hyper-parameters of one collection's fine-tuning."""
 
-    max_steps: int = 200
-    max_seconds: float = 600.0
+    max_steps: int = 100
+    max_seconds: float = 2400.0
     batch: int = 32
     learning_rate: float = 3e-5
     temperature: float = 0.05

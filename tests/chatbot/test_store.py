@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import httpx
 
 from tests.chatbot.conftest import CAFE_ENTRIES, FAST_ENV, ask, put_json, wait_for_version
@@ -46,3 +49,31 @@ def test_restart_keeps_collections_and_replacement_is_atomic(launch_service, tmp
         reply = ask(client, "cafe", "Is there wifi?")
         assert reply["answer"]["id"] == "wifi"
     second.stop()
+
+
+def test_a_new_collection_answers_with_base_e5_while_its_own_e5_fine_tunes(launch_service, tmp_path, cache_dir: Path) -> None:
+    env = {
+        **FAST_ENV,
+        "MALGEUL_VAR_DIR": str(tmp_path / "var"),
+        "MALGEUL_CHATBOT_PUT_WAIT_SECONDS": "0",
+        "MALGEUL_CHATBOT_FINETUNE_STEPS": "2",
+        "MALGEUL_CHATBOT_FINETUNE_BATCH": "6",
+        "MALGEUL_CHATBOT_E5_BASE_DIR": str(cache_dir / "chatbot-e5-base"),
+    }
+    process = launch_service("chatbot", env=env, ready=True, wait=240)
+    with httpx.Client(base_url=process.url, timeout=60) as client:
+        version = put_json(client, "cafe", CAFE_ENTRIES).json()["version"]
+        seen: list[str] = []
+        deadline = time.monotonic() + 400
+        while time.monotonic() < deadline:
+            listed = {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}
+            if "cafe" in listed:
+                if listed["cafe"] not in seen:
+                    seen.append(listed["cafe"])
+                assert ask(client, "cafe", "라면 먹을 수 있나요?")["answer"]["id"] == "food"
+                if listed["cafe"] == version:
+                    break
+            time.sleep(0.5)
+        assert seen == [version + "-base", version], "the base-e5 version answered until the fine-tuned one replaced it"
+    assert (tmp_path / "var" / "chatbot" / "collections" / "cafe" / version / "e5-tuned.bin").exists()
+    process.stop()

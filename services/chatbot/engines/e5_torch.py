@@ -217,12 +217,23 @@ def load_bert(base: Path, delta: Path | None = None):
     from transformers import BertModel
 
     header = json.loads((base / _CONFIG).read_text(encoding="utf-8"))
-    model = BertModel(_bert_config(header), add_pooling_layer=False)
-    state = torch.load(base / _WEIGHTS, weights_only=True)
+    with torch.device("meta"):  # no random init of 96 M embedding weights that are overwritten at once
+        model = BertModel(_bert_config(header), add_pooling_layer=False)
+    state = torch.load(base / _WEIGHTS, weights_only=True, mmap=True)
     if delta is not None:
         state.update(torch.load(delta, weights_only=True))
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [m for m in missing if not m.endswith("position_ids")]
+    missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
+    for name, buffer in list(model.named_buffers()):  # non-persistent buffers (position ids) are rebuilt on the CPU
+        if buffer.is_meta:
+            module_name, _, attr = name.rpartition(".")
+            module = model.get_submodule(module_name)
+            if attr == "position_ids":
+                module.register_buffer(attr, torch.arange(header["max_positions"]).expand((1, -1)), persistent=False)
+            elif attr == "token_type_ids":
+                module.register_buffer(attr, torch.zeros((1, header["max_positions"]), dtype=torch.long), persistent=False)
+            else:
+                raise ValueError(f"e5: buffer {name} has no value")
+    missing = [m for m in missing if not m.endswith(("position_ids", "token_type_ids"))]
     if missing or unexpected:
         raise ValueError(f"e5 weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
     model.eval()
