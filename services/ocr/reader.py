@@ -380,9 +380,9 @@ def _split_hangul_latin(page: Page, seg: Segment, worker: TesseractWorker) -> bo
 def _prefer_hangul(page: Page, seg: Segment, worker: TesseractWorker, nickname: bool = False,
                    syllables: SyllableVerifier | None = None) -> None:
     """A Hangul word read with the Korean model: the mixed model turns some into Latin junk (`바정솔` ->
-    `uss`) and confuses close syllables (`빛` -> `빚`) more often. Then syllables no model here can output
-    (`늑`) are settled by drawing them."""
-    if "_" in seg.text or not seg.text:
+    `uss`) and confuses close syllables (`빛` -> `빚`) more often; an empty reading gets a second chance too.
+    Then syllables no model here can output (`늑`) are settled by drawing them."""
+    if "_" in seg.text:
         return
     if not HANGUL.search(seg.text) and LATIN_WORD_END.match(seg.text.replace(" ", "")) and seg.confidence >= 0.85:
         return  # reads as a proper Latin word
