@@ -82,10 +82,12 @@ def ask(body: AskRequest) -> AskResponse:
 
 
 @router.post("/databases", status_code=202, response_model=DatabaseAccepted,
-             responses=problem_responses(409, 422, 503))
+             responses=problem_responses(403, 409, 422, 503))
 def register_database(body: DatabaseRegistration) -> DatabaseAccepted:
     """Register a SQLite or PostgreSQL database with Korean annotations; questions are synthesized
-    from its schema and a model is trained for it in the background (see `GET /v1/sql/databases/{name}`)."""
+    from its schema and a model is trained for it in the background (see `GET /v1/sql/databases/{name}`).
+    Only SQLite files in the folders the operator allows and PostgreSQL databases on allowed hosts can be
+    registered (403 otherwise): whoever may ask questions may read the database."""
     entry = _registry().register(body.name, body.url, body.annotations)
     return DatabaseAccepted(name=entry.name, status="training")
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from pydantic import Field
+from sqlalchemy.engine import make_url
 
 from common.settings import DATA_DIR, ServiceSettings, service_config
 
@@ -25,6 +26,25 @@ class Seq2SqlSettings(ServiceSettings):
     candidates: int = Field(default=10, ge=1, description="programs tried by execution-guided selection")
     refuse_below: float = Field(default=0.6, description="refuse when the 'cannot answer' class is this likely")
     default_year: int | None = Field(default=None, description="year of '7월' without a year; default this year")
+    # Registering a database lets every API key holder read it: only what the operator allows may be registered.
+    database_dirs: str = Field(default="", description="comma-separated folders whose SQLite files may be "
+                               "registered; empty means var/seq2sql/databases")
+    database_hosts: str = Field(default="", description="comma-separated PostgreSQL hosts (host or host:port) "
+                                "whose databases may be registered, besides the match database's own host")
+
+    def allowed_database_dirs(self) -> list[Path]:
+        folders = [Path(d.strip()).expanduser().resolve() for d in self.database_dirs.split(",") if d.strip()]
+        if not folders:
+            folders = [self.var_dir / "seq2sql" / "databases"]
+            folders[0].mkdir(parents=True, exist_ok=True)
+        return folders
+
+    def allowed_database_hosts(self) -> set[str]:
+        hosts = {h.strip().lower() for h in self.database_hosts.split(",") if h.strip()}
+        if self.database_url.startswith(("postgresql", "postgres:")):
+            own = make_url(self.database_url)
+            hosts.add(f"{(own.host or 'localhost').lower()}:{own.port or 5432}")
+        return hosts
 
     def models_path(self) -> Path:
         path = self.model_dir or (self.var_dir / "seq2sql" / "models")

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from common.encoders import SentenceEncoder, load_encoder
 from common.errors import ProblemError
 from common.matchdb import ensure_schema, make_engine
@@ -185,13 +188,14 @@ class DatabaseRegistry:
         if name == BUILTIN:
             raise ProblemError(409, "'matches' is the built-in match database; register yours under another name.")
         path = sqlite_path(url)
+        if path is None and not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ProblemError(422, "url must be a SQLite file path, a sqlite:/// URL or a postgresql:// URL.")
+        self._check_allowed(url, path)
         if path is not None and not path.is_file():
             raise ProblemError(422, f"No SQLite database file at {path}.")
         if path is not None and not _is_sqlite_file(path):
             # Any other file would be accepted by "SELECT 1" and only fail later, in training.
             raise ProblemError(422, f"The file at {path} is not a SQLite database.")
-        if path is None and not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-            raise ProblemError(422, "url must be a SQLite file path, a sqlite:/// URL or a postgresql:// URL.")
         try:
             with ReadOnlyDatabase(url, self.settings.statement_timeout_s).session() as session:
                 session.fetch("SELECT 1")
@@ -202,6 +206,24 @@ class DatabaseRegistry:
         self._enqueue(entry)
         self._save_store()
         return entry
+
+    def _check_allowed(self, url: str, path: Path | None) -> None:
+        """Only databases the operator allows may be registered: a key holder could read any other one."""
+        if path is not None:
+            resolved = path.resolve()
+            if not any(resolved.is_relative_to(folder) for folder in self.settings.allowed_database_dirs()):
+                raise ProblemError(403, "SQLite files can be registered only from the folders the operator allows "
+                                        "(MALGEUL_SEQ2SQL_DATABASE_DIRS, by default var/seq2sql/databases).")
+            return
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ProblemError(422, "url is not a valid database URL.") from None
+        host = (parsed.host or "localhost").lower()
+        allowed = self.settings.allowed_database_hosts()
+        if host not in allowed and f"{host}:{parsed.port or 5432}" not in allowed:
+            raise ProblemError(403, "PostgreSQL databases can be registered only on the hosts the operator allows "
+                                    "(MALGEUL_SEQ2SQL_DATABASE_HOSTS).")
 
     def get(self, name: str) -> Registered:
         with self._lock:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import tomllib
 from pathlib import Path
 
@@ -100,12 +101,27 @@ def test_errors_show_no_stack_trace_or_path(stack: Stack, method: str, path: str
     assert not LEAKS.search(response.text), response.text
 
 
-def test_only_sqlite_files_can_be_registered(stack: Stack) -> None:
-    """Found by this file's error probes: any readable file (/etc/shadow) was accepted and sent to training."""
-    response = httpx.post(stack.url + "/v1/sql/databases", json={"name": "shadow", "url": "/etc/shadow"}, timeout=30)
-    assert response.status_code == 422 and "not a SQLite database" in response.json()["detail"]
+def test_only_allowed_databases_can_be_registered(stack: Stack, tmp_path) -> None:
+    """Found by this file's error probes: any readable file (/etc/shadow) was accepted and sent to training,
+    and any PostgreSQL server the service reaches (this machine's, with trust auth) could be read through it."""
+    outside = tmp_path / "elsewhere.sqlite"
+    sqlite3.connect(outside).execute("CREATE TABLE secrets (v TEXT)").connection.commit()
+    inside = stack.var_dir / "seq2sql" / "databases" / "not-sqlite.db"
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    inside.write_text("plain text")
+    cases = {
+        "shadow": ("/etc/shadow", 403),
+        "elsewhere": (str(outside), 403),
+        "local-postgres": ("postgresql://postgres@127.0.0.1:5432/test", 403),
+        "plain": (str(inside), 422),  # inside the allowed folder, but not a SQLite file
+    }
+    for name, (url, status) in cases.items():
+        response = httpx.post(stack.url + "/v1/sql/databases", json={"name": name, "url": url}, timeout=30)
+        assert response.status_code == status, (name, response.text)
+        if status == 403:  # says no without telling which folders or hosts are allowed
+            assert not LEAKS.search(response.text), response.text
     names = [entry["name"] for entry in httpx.get(stack.url + "/v1/sql/databases", timeout=30).json()]
-    assert "shadow" not in names
+    assert not set(cases) & set(names)
 
 
 def _adversarial_questions() -> list[str]:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -112,7 +113,10 @@ def model_cache(cache_dir: Path) -> Path:
 
 
 def service_env(database_url: str, model_cache: Path) -> dict[str, str]:
-    return {"MALGEUL_DATABASE_URL": database_url, "MALGEUL_SEQ2SQL_MODEL_DIR": str(model_cache), **TRAIN_ENV}
+    # The tests register databases they make under the temporary folder (and on the local PostgreSQL).
+    return {"MALGEUL_DATABASE_URL": database_url, "MALGEUL_SEQ2SQL_MODEL_DIR": str(model_cache),
+            "MALGEUL_SEQ2SQL_DATABASE_DIRS": tempfile.gettempdir(), "MALGEUL_SEQ2SQL_DATABASE_HOSTS": "127.0.0.1",
+            **TRAIN_ENV}
 
 
 def file_digest(path: Path) -> str:
