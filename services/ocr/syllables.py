@@ -2,11 +2,12 @@
 keep the one that looks most like the ink.
 
 Tesseract's Korean models know ~1,150 of the 11,172 Hangul syllables (`늑` is not among them, so `붉은 늑대`
-can only come out as `붉은 눅대`), and they confuse syllables one small stroke apart (`빛`/`빚`). For each
-syllable of an all-Hangul word, the candidates are the syllables one confusable jamo away; each is drawn in
-two reference fonts, cut to its ink box, and compared with the syllable's own ink box. The reference font is
-deliberately not one the test-image generator draws with: real screens use fonts we do not know, so the
-comparison must work across fonts; the reading changes only when another candidate wins by a margin.
+can only come out as `붉은 눅대`). For each syllable of an all-Hangul word (the reader asks only for words
+the model was unsure of), the candidates are the syllables one confusable jamo away that the model cannot
+output; each is drawn in two reference fonts, cut to its ink box, and compared with the syllable's own ink
+box. The reference fonts are deliberately not ones the test-image generator draws with: real screens use
+fonts we do not know, so the comparison must work across fonts; the reading changes only when the ink sits
+clearly nearer another candidate's drawing than the reading's.
 """
 
 from __future__ import annotations
