@@ -252,7 +252,7 @@ async def freeze(
     try:
         sample = await send(http, stack.url, f"freeze-{service}", method, path)
         if stream is not None:
-            result.stream = await _finish_stream(stream)
+            result.stream = await _finish_stream(stream, frozen)
             if result.stream.startswith("ended cleanly"):
                 result.failures.append(
                     f"frozen {service}: a speech stream that stalled after its first bytes {result.stream}, "
@@ -287,28 +287,26 @@ async def freeze(
     return result
 
 
-async def _open_speech_stream(http: aiohttp.ClientSession, base_url: str) -> aiohttp.ClientResponse:
-    """A long text read aloud, streamed: returns once its first audio bytes arrived."""
+async def _open_speech_stream(http: aiohttp.ClientSession, base_url: str) -> tuple[aiohttp.ClientResponse, int]:
+    """A long text (40 sentences, ~2 min of audio) read aloud, streamed: returns once its first bytes arrived."""
     text = " ".join(f"This is sentence number {i} of a long answer read aloud." for i in range(1, 41))
     response = await http.post(
         base_url + "/v1/audio/speech", json={"input": text, "voice": "en-joe"}, timeout=aiohttp.ClientTimeout(total=120)
     )
-    await response.content.readany()
-    return response
+    return response, len(await response.content.readany())
 
 
-async def _finish_stream(response: aiohttp.ClientResponse) -> str:
-    """How a stream whose service froze mid-way ended for the client."""
-    started = time.monotonic()
-    received = 0
+async def _finish_stream(stream: tuple[aiohttp.ClientResponse, int], frozen: float) -> str:
+    """How a stream whose service froze mid-way ended for the client (times from the freeze)."""
+    response, received = stream
     try:
         async for chunk in response.content.iter_any():
             received += len(chunk)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return f"broke off with {type(exc).__name__} after {time.monotonic() - started:.1f} s"
+        return f"broke off with {type(exc).__name__} {time.monotonic() - frozen:.1f} s after the freeze"
     finally:
         response.release()
-    return f"ended cleanly (200, {received} more bytes) after {time.monotonic() - started:.1f} s"
+    return f"ended cleanly (200, {received} bytes in all) {time.monotonic() - frozen:.1f} s after the freeze"
 
 
 async def run_chaos(
