@@ -108,6 +108,7 @@ class LoadResult:
     memory: list[MemoryFigures]
     failures: list[str]
     report: str
+    errors: int  # failed requests, warm-up included
 
     @property
     def ok(self) -> bool:
@@ -210,7 +211,7 @@ async def run_load(stack: Stack, clients: int, seconds: float, warmup: float) ->
             f"memory grew more than {MAX_MEMORY_GROWTH:.0%}: " + ", ".join(f"{m.process} {m.growth * 100:+.1f}%" for m in grown)
         )
     lines += [f"FAIL {f}" for f in failures] or ["PASS error rate 0, memory stable"]
-    return LoadResult(rows, mem_rows, failures, "\n".join(lines))
+    return LoadResult(rows, mem_rows, failures, "\n".join(lines), errors)
 
 
 def main(argv: list[str] | None = None) -> int:
