@@ -103,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         from malgeul.launcher import Launcher
 
         if not args.no_prepare:
-            for spec in SERVICES.values():
-                run_prepare(spec)
+            # In a child process: preparing loads models and starts thread pools that the launcher
+            # would otherwise keep (memory held for nothing, and threads that delay its exit).
+            prepared = subprocess.run([sys.executable, "-m", "malgeul", "prepare"], check=False)
+            if prepared.returncode != 0:
+                print("[malgeul] preparation failed; see the messages above", file=sys.stderr)
+                return prepared.returncode
         return Launcher(list(PROCESSES.values())).run()
     parser.error(f"the {args.command} service has no commands of its own")
     return 2
