@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -14,6 +15,7 @@ from prometheus_client import Counter, Histogram
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from common.errors import problem_response
 from common.logging import request_id_var
@@ -61,7 +63,28 @@ UPSTREAM_SECONDS = Histogram(
 
 
 async def _release(response: aiohttp.ClientResponse) -> None:
+    # An async callable: starlette runs a sync one (as `response.release` is) in its thread pool, which at 64
+    # concurrent requests cost the gateway half its throughput.
     response.release()
+
+
+class UpstreamBrokeOff(Exception):
+    """A service's streamed answer broke off after its headers were relayed."""
+
+
+class _RelayResponse(StreamingResponse):
+    """A streamed answer that, when the service breaks off, is left incomplete: uvicorn then closes the connection
+    without the closing chunk, which is how the client learns the answer is broken."""
+
+    def __init__(self, content: AsyncIterator[bytes], *, upstream: aiohttp.ClientResponse, **kwargs: Any) -> None:
+        super().__init__(content, background=BackgroundTask(_release, upstream), **kwargs)
+        self.upstream = upstream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except UpstreamBrokeOff:
+            self.upstream.release()
 
 
 class UploadTooLarge(Exception):
@@ -169,13 +192,11 @@ class Proxy:
             headers.pop("content-length", None)
             headers.pop("Content-Length", None)
             return Response(body, status_code=response.status, headers=headers)
-        return StreamingResponse(
+        return _RelayResponse(
             self._relay(response, service),
             status_code=response.status,
             headers=headers,
-            # An async callable: starlette runs a sync one (as `response.release` is) in its thread pool,
-            # which at 64 concurrent requests cost the gateway half its throughput.
-            background=BackgroundTask(_release, response),
+            upstream=response,
         )
 
     async def _relay(self, response: aiohttp.ClientResponse, service: str) -> AsyncIterator[bytes]:
@@ -183,8 +204,10 @@ class Proxy:
             async for chunk in response.content.iter_any():
                 yield chunk
         except (aiohttp.ClientError, TimeoutError) as exc:
-            # Headers are already sent: all we can do is end the body early and say why in the log.
+            # Headers are already sent: the connection is aborted (no closing chunk), so the client sees a broken
+            # answer rather than a complete-looking one, such as a WAV header with no audio.
             logger.warning("service response broke off", extra={"service": service, "error": type(exc).__name__})
+            raise UpstreamBrokeOff(service) from None
 
     def _unavailable(self, service: str, title: str, why: str) -> Response:
         UPSTREAM_REQUESTS.labels(service, "unavailable").inc()

@@ -43,9 +43,11 @@ async def anything(path: str, request: Request):  # noqa: ANN201 - test backend
         return {"slept": True}
     if path.endswith("/drip"):
 
+        pause = float(request.query_params.get("pause", "2"))
+
         async def drip():
             yield b"first chunk\n"
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(pause)
             yield b"second chunk\n"
 
         return StreamingResponse(drip(), media_type="text/plain")

@@ -75,6 +75,18 @@ def test_response_is_streamed_as_the_backend_produces_it(gateway: ServiceProcess
     assert rest.endswith(b"second chunk\n")
 
 
+def test_a_response_that_stalls_midway_reaches_the_client_as_broken(gateway: ServiceProcess) -> None:
+    """Headers are sent, then the service stalls past the route's timeout (1.5 s): the client must not get what
+    looks like a complete answer (say, a WAV header and no audio)."""
+    with httpx.stream("GET", gateway.url + "/v1/faq/drip", params={"pause": 5}, timeout=10) as response:
+        assert response.status_code == 200
+        chunks = response.iter_raw()
+        assert next(chunks).startswith(b"first chunk")
+        with pytest.raises(httpx.RemoteProtocolError):
+            b"".join(chunks)
+    assert httpx.get(gateway.url + "/v1/faq/ping", timeout=10).status_code == 200  # the gateway carries on
+
+
 def test_slow_backend_gives_504_at_the_route_timeout(gateway: ServiceProcess) -> None:
     started = time.monotonic()
     response = httpx.get(gateway.url + "/v1/faq/slow", params={"seconds": 5}, timeout=10)
