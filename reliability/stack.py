@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,11 @@ import httpx
 import psutil
 
 from common.settings import REPO_ROOT
+from tests.processes import free_port
 
 SERVICES = ("chatbot", "ocr", "seq2sql", "tts")
 # Prepared artifacts (default FAQ, demo match DB, SQL model) are kept between runs under this folder.
 DEFAULT_VAR_DIR = REPO_ROOT / "var" / "reliability"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Stack:
