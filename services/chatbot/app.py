@@ -10,19 +10,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Path, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from common.errors import ProblemError, problem_responses
 from common.health import Readiness
 from common.service import create_service_app
 from services.chatbot.config import ChatbotSettings
 from services.chatbot.schemas import AskRequest, AskResponse, CollectionInfo, CollectionUpload
-from services.chatbot.startup import start
+from services.chatbot.startup import finish_start, load
 from services.chatbot.store import CollectionStore
 from services.chatbot.upload import parse_collection
 
 settings = ChatbotSettings()
 readiness = Readiness("models", "collections")
-_state: dict[str, CollectionStore] = {}  # filled by the start-up thread
+_state: dict[str, CollectionStore] = {}  # filled by the lifespan before the port opens
 
 CollectionName = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$", description="Letters, digits, '_', '.', '-' (64 at most).")
@@ -152,8 +153,10 @@ def ask(collection: CollectionName, body: AskRequest) -> AskResponse:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load models and collections in a background thread: the process answers /healthz at once."""
-    threading.Thread(target=start, args=(settings, readiness, _state), name="faq-startup", daemon=True).start()
+    """Load the models and saved collections before the port opens (a restarted service answers at once);
+    a missing default collection is built in the background, /readyz saying loading until it answers."""
+    await run_in_threadpool(load, settings, readiness, _state)
+    threading.Thread(target=finish_start, args=(settings, readiness, _state), name="faq-startup", daemon=True).start()
     yield
     if "store" in _state:
         _state["store"].shutdown()

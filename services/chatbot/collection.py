@@ -145,6 +145,11 @@ class FaqCollection:
     def load_entries(folder: Path) -> list[FaqEntry]:
         return [FaqEntry.model_validate(e) for e in json.loads((folder / "entries.json").read_text(encoding="utf-8"))]
 
+    @staticmethod
+    def saved_engines(folder: Path) -> list[str]:
+        """The engine names a saved collection was built with (its ``Engines.signature`` then)."""
+        return list(json.loads((folder / "collection.json").read_text(encoding="utf-8"))["engines"])
+
     @classmethod
     def load(cls, folder: Path, engines: Engines) -> FaqCollection | None:
         """The collection saved in ``folder``, or None when it was built with other engines (rebuild it then)."""

@@ -98,11 +98,47 @@ def default_tuning(entries: list[FaqEntry], settings: ChatbotSettings) -> list[T
 
 
 def open_store(settings: ChatbotSettings, engines: Engines) -> CollectionStore:
-    """The store with every saved collection loaded; stale ones (other engines) are queued for a rebuild."""
+    """The store with every saved collection loaded; stale ones (other engines) are queued for a rebuild.
+
+    A stale collection keeps answering with the engines it was saved with while it is rebuilt, when they
+    still load (an encoder no longer installed: it answers again once rebuilt).
+    """
     store = CollectionStore(settings.collections_dir, engines, collection_builder(settings, engines))
-    for name, entries in store.load_saved():
+    for name, entries in store.load_saved(previous_engines(settings, engines)):
         store.submit(name, entries, _builder_for(name, entries, settings, engines))
     return store
+
+
+def previous_engines(settings: ChatbotSettings, current: Engines):
+    """Engines for a saved signature, sharing the loaded models and loading the others once (None: cannot load)."""
+    extra: dict[str, SentenceEncoder] = {}
+    kiwi: list = []
+
+    def engines_for(signature: list[str]) -> Engines | None:
+        encoders = []
+        for name in signature:
+            if not name.startswith("dense:"):
+                continue
+            encoder_name = name.removeprefix("dense:")
+            encoder = next((e for e in current.encoders if e.name == encoder_name), None) or extra.get(encoder_name)
+            if encoder is None:
+                try:
+                    encoder = extra[encoder_name] = _encoder(encoder_name, settings)
+                except Exception:
+                    logger.warning("encoder of a saved collection unavailable", extra={"encoder": encoder_name})
+                    return None
+            encoders.append(encoder)
+        lexical, starspace = "bm25" in signature, "starspace" in signature
+        analyzer = current.analyzer
+        if (lexical or starspace) and isinstance(analyzer, _NoAnalyzer):
+            if not kiwi:
+                from services.chatbot.engines.kiwi_analyzer import KiwiAnalyzer
+
+                kiwi.append(KiwiAnalyzer())
+            analyzer = kiwi[0]
+        return Engines(analyzer, encoders, (current.starspace or StarSpaceConfig()) if starspace else None, lexical, current.hnsw_above)
+
+    return engines_for
 
 
 def _builder_for(name: str, entries: list[FaqEntry], settings: ChatbotSettings, engines: Engines):
@@ -125,24 +161,42 @@ def ensure_default_collection(settings: ChatbotSettings, store: CollectionStore)
     return store.submit(name, entries, builder)
 
 
-def start(settings: ChatbotSettings, readiness: Readiness, holder: dict) -> None:
-    """Runs in a background thread at start-up: models, then saved collections, then the default collection."""
+def load(settings: ChatbotSettings, readiness: Readiness, holder: dict) -> None:
+    """Before the port opens: the models, then the saved collections (their rebuilds queued, not waited for).
+
+    Kiwi's and the encoders' native loaders hold the GIL: behind an open port, requests stalled for seconds
+    (21 s once after a crash) instead of getting a fast 503 from the gateway.
+    """
     try:
         engines = load_engines(settings)
         readiness.set("models", "ready")
-        store = open_store(settings, engines)
-        holder["store"] = store
+        holder["store"] = open_store(settings, engines)
+    except Exception as exc:
+        logger.exception("start-up failed")
+        _failed(readiness, exc)
+
+
+def finish_start(settings: ChatbotSettings, readiness: Readiness, holder: dict) -> None:
+    """In a background thread once the port is open: build the default collection when absent, then ready."""
+    store: CollectionStore | None = holder.get("store")
+    if store is None:
+        return  # loading failed: readiness says why
+    try:
         ticket = ensure_default_collection(settings, store)
-        # Ready once the default collection answers: its quick version (base e5) while fine-tuning goes on.
-        while ticket is not None and not ticket.future.done() and store.get(ticket.collection) is None:
+        name = settings.default_collection
+        # Ready once the default collection answers: its quick version (base e5) while fine-tuning goes on, or
+        # the saved version while a rebuild with new engines goes on.
+        while name and store.get(name) is None and store.is_building(name):
             time.sleep(0.2)
         if ticket is not None and ticket.future.done():
             ticket.future.result()
         readiness.set("collections", "ready")
     except Exception as exc:
         logger.exception("start-up failed")
-        for component in ("models", "collections"):
-            if readiness.state(component) != "ready":
-                readiness.set(component, "failed", f"{type(exc).__name__}: {exc}")
+        _failed(readiness, exc)
 
 
+def _failed(readiness: Readiness, exc: Exception) -> None:
+    for component in ("models", "collections"):
+        if readiness.state(component) != "ready":
+            readiness.set(component, "failed", f"{type(exc).__name__}: {exc}")

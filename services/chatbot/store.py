@@ -156,8 +156,12 @@ class CollectionStore:
 
     # Start-up
 
-    def load_saved(self) -> list[tuple[str, list[FaqEntry]]]:
-        """Load every saved collection; returns those saved with other engines (to rebuild from their entries)."""
+    def load_saved(self, engines_for: Callable[[list[str]], Engines | None] | None = None) -> list[tuple[str, list[FaqEntry]]]:
+        """Load every saved collection; returns those saved with other engines (to rebuild from their entries).
+
+        ``engines_for`` gives the engines a collection was saved with (None when they cannot load): such a
+        collection answers with them until its rebuild with the current engines is live.
+        """
         stale: list[tuple[str, list[FaqEntry]]] = []
         for leftover in self.root.glob(".deleted-*"):
             shutil.rmtree(leftover, ignore_errors=True)
@@ -174,13 +178,30 @@ class CollectionStore:
                     continue
                 if collection is None:
                     stale.append((folder.name, FaqCollection.load_entries(folder / version)))
-                    logger.info("saved collection built with other engines: rebuilding", extra={"collection": folder.name})
+                    previous = self._load_with_own_engines(folder / version, engines_for)
+                    if previous is not None:
+                        self._serving[previous.name] = previous
+                    logger.info(
+                        "saved collection built with other engines: rebuilding",
+                        extra={"collection": folder.name, "answers_meanwhile": previous is not None},
+                    )
                     continue
                 self._serving[collection.name] = collection
                 logger.info("collection loaded", extra={"collection": collection.name, "version": version, "entries": len(collection.entries)})
             except Exception:
                 logger.exception("cannot load a saved collection; skipped", extra={"collection": folder.name})
         return stale
+
+    @staticmethod
+    def _load_with_own_engines(folder: Path, engines_for: Callable[[list[str]], Engines | None] | None) -> FaqCollection | None:
+        if engines_for is None:
+            return None
+        try:
+            engines = engines_for(FaqCollection.saved_engines(folder))
+            return None if engines is None else FaqCollection.load(folder, engines)
+        except Exception:
+            logger.exception("cannot load a collection with the engines it was saved with", extra={"folder": str(folder)})
+            return None
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -42,8 +42,13 @@ def test_restart_keeps_collections_and_replacement_is_atomic(launch_service, tmp
         assert client.put("/v1/faq/collections/cafe", json={"entries": []}).status_code == 422
     first.stop()
 
-    second = launch_service("chatbot", env=env, ready=True, wait=120)
+    # Saved collections load before the port opens: the first request after a restart gets its answer.
+    second = launch_service("chatbot", env=env, ready=False, wait=120)
     with httpx.Client(base_url=second.url, timeout=60) as client:
+        started = time.monotonic()
+        assert ask(client, "cafe", "라면 먹을 수 있나요?")["answer"]["id"] == "food"
+        assert time.monotonic() - started < 5, "the restarted service answered without loading first"
+        assert client.get("/readyz").status_code == 200
         listed = {c["collection"]: c for c in client.get("/v1/faq/collections").json()}
         assert listed["cafe"]["version"] == v2 and listed["cafe"]["entries"] == len(CAFE_ENTRIES[3:])
         reply = ask(client, "cafe", "Is there wifi?")
@@ -77,3 +82,28 @@ def test_a_new_collection_answers_with_base_e5_while_its_own_e5_fine_tunes(launc
         assert seen == [version + "-base", version], "the base-e5 version answered until the fine-tuned one replaced it"
     assert (tmp_path / "var" / "chatbot" / "collections" / "cafe" / version / "e5-tuned.bin").exists()
     process.stop()
+
+
+def test_a_collection_saved_with_other_engines_answers_while_it_is_rebuilt(launch_service, tmp_path) -> None:
+    env = {**FAST_ENV, "MALGEUL_VAR_DIR": str(tmp_path / "var")}
+    first = launch_service("chatbot", env={**env, "MALGEUL_CHATBOT_STARSPACE": "false"}, ready=True, wait=240)
+    with httpx.Client(base_url=first.url, timeout=60) as client:
+        old = put_json(client, "cafe", CAFE_ENTRIES).json()["version"]
+    first.stop()
+
+    # StarSpace turned on: the saved version lacks it and is rebuilt; it answers (not 503) until the new one is live.
+    second = launch_service("chatbot", env=env, ready=False, wait=120)
+    with httpx.Client(base_url=second.url, timeout=60) as client:
+        assert client.get("/readyz").status_code == 200
+        seen: list[str] = []
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert ask(client, "cafe", "Is there wifi?")["answer"]["id"] == "wifi"
+            version = {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}["cafe"]
+            if version not in seen:
+                seen.append(version)
+            if version != old:
+                break
+            time.sleep(0.2)
+        assert seen[0] == old and len(seen) == 2, "the saved version answered until the rebuilt one replaced it"
+    second.stop()
