@@ -228,8 +228,11 @@ def _fine_tuned(
     config = engines.finetune
     if not enabled or config is None or config.max_steps <= 0 or engines.e5_base_dir is None or engines.finetune_cache is None:
         return encoder
+    pairs = collection_pairs(entries, held_out, twins, seed=config.seed)
+    if len({p.group for p in pairs}) < 2:
+        return encoder  # in-batch negatives need two entries at least
     try:
-        return tuned_encoder(collection_pairs(entries, held_out, twins, seed=config.seed), config, engines.e5_base_dir, engines.finetune_cache)
+        return tuned_encoder(pairs, config, engines.e5_base_dir, engines.finetune_cache)
     except Exception:
         logger.exception("e5 fine-tuning failed: the collection uses the base model")
         return encoder

@@ -56,7 +56,10 @@ class Pair:
 
 
 def batches(pairs: list[Pair], size: int, rng: random.Random):
-    """Endless batches of pairs with no two of the same group (they would be each other's false negatives)."""
+    """Endless batches of pairs with no two of the same group (they would be each other's false negatives);
+    none at all when fewer than two groups exist (a one-entry collection has nothing to contrast)."""
+    if len({p.group for p in pairs}) < 2:
+        return
     while True:
         order = pairs[:]
         rng.shuffle(order)

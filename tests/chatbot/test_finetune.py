@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from services.chatbot.engines.e5_torch import converted_base
-from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, collection_pairs, tuned_encoder
+from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, batches, collection_pairs, tuned_encoder
 from services.chatbot.schemas import FaqEntry
 from tests.chatbot.conftest import CAFE_ENTRIES
 
@@ -45,3 +47,14 @@ def test_a_few_steps_move_the_collection_together_and_are_cached(cache_dir: Path
     again = tuned_encoder(pairs, config, base, tmp_path)
     assert again.model_file == tuned.model_file and np.allclose(again.encode(question), tuned.encode(question))
     assert len(list(tmp_path.glob("e5-tuned-*.bin"))) == 1 and stamp <= tuned.model_file.stat().st_mtime_ns
+
+
+@pytest.mark.timeout(10)
+def test_a_one_entry_collection_has_no_batches_instead_of_a_hung_build() -> None:
+    """Found by make chaos: a one-entry collection (made by the fuzzer) looped forever looking for a batch of two
+    entries, holding the build worker and `malgeul prepare` for good."""
+    pairs = collection_pairs(ENTRIES[:1], {}, [], seed=1)
+    assert pairs and len({p.group for p in pairs}) == 1
+    assert list(batches(pairs, 8, random.Random(1))) == []
+    two = collection_pairs(ENTRIES[:2], {}, [], seed=1)
+    assert next(batches(two, 8, random.Random(1)))
