@@ -5,9 +5,13 @@
   const $ = (id) => document.getElementById(id);
   const log = $("log"), statusLine = $("status");
 
+  // The list arrives after the page: it may pick a collection only if the user has not started on the field.
+  let chosen = false;
+  $("collection").addEventListener("focus", () => { chosen = true; });
   api("/v1/faq/collections").then((collections) => {
     $("collections").replaceChildren(...collections.map((c) => el("option", { value: c.collection }, `${c.entries} entries`)));
-    if (collections.length && !collections.some((c) => c.collection === $("collection").value)) $("collection").value = collections[0].collection;
+    const field = $("collection");
+    if (!chosen && collections.length && !collections.some((c) => c.collection === field.value)) field.value = collections[0].collection;
   }).catch((error) => status(statusLine, "Collections unavailable: " + error.message, true));
 
   $("ask").addEventListener("submit", async (event) => {
