@@ -189,8 +189,8 @@ class Proxy:
                 return self._unavailable(service, title, "broke off its answer")
             finally:
                 response.release()
-            headers.pop("content-length", None)
-            headers.pop("Content-Length", None)
+            # Response sets the length itself, whatever spelling the service used.
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
             return Response(body, status_code=response.status, headers=headers)
         return _RelayResponse(
             self._relay(response, service),
