@@ -19,7 +19,7 @@ from common.encoders import Kind, SentenceEncoder
 from services.chatbot.augment import paraphrases
 from services.chatbot.engines import Analyzer, Hits, Query, Signal
 from services.chatbot.engines.bm25 import Bm25Signal
-from services.chatbot.engines.dense import DenseSignal
+from services.chatbot.engines.dense import DenseSignal, encode_in_batches
 from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
 from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, collection_pairs, tuned_encoder
 from services.chatbot.fusion import (
@@ -40,7 +40,8 @@ CANDIDATES_PER_ENGINE = 60  # searched per engine; the best 20 of each language 
 _ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest only dilutes its vector
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 TWIN_ENCODER = "use-multilingual"
-TWIN_MIN_COSINE = 0.5  # mean of question and answer cosines; 54/60 ko/en pairs found, no false pair (bundled FAQ)
+TWIN_MIN_COSINE = 0.5  # USE, mean of question-side and answer cosines: the bundled pairs score 0.56-0.92
+TWIN_CHECK_MAX_ENTRIES = 2_000  # past this, encoding every text once more with base e5 to confirm pairs costs minutes
 TUNED_MODEL_FILE = "e5-tuned.bin"
 
 
@@ -96,16 +97,15 @@ class FaqCollection:
         self.twins = [(int(a), int(b)) for a, b in twins]
         self._same, self._twin = language_maps(entries, self.twins)
 
-    def query(self, text: str) -> Query:
-        return Query(text=text, terms=self.engines.analyzer.terms(text))
-
-    def hits(self, query: Query) -> dict[str, Hits]:
+    def hits(self, text: str) -> dict[str, Hits]:
+        """Every engine's candidates for ``text`` (the e5 encoder takes both cores when they are free)."""
+        query = Query(text=text, terms=self.engines.analyzer.terms(text))
         return {s.name: s.search(query, CANDIDATES_PER_ENGINE) for s in self.signals}
 
     def channels(self, question: str) -> dict[str, Hits]:
         """Each engine's candidates, split into the question's language and the other one."""
         lang = language_of(question)
-        return split_channels(self.hits(self.query(question)), self._same[lang], self._twin[lang])
+        return split_channels(self.hits(question), self._same[lang], self._twin[lang])
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
         channels = self.channels(question)
@@ -188,32 +188,56 @@ def language_maps(entries: list[FaqEntry], twins: list[tuple[int, int]]) -> tupl
     return same, twin
 
 
-def find_twins(entries: list[FaqEntry], dense: DenseSignal, rows: _Rows) -> list[tuple[int, int]]:
-    """Pairs of entries that translate each other: mutual nearest across languages by question and answer vectors."""
-    vectors = dense.index.vectors
+def twin_similarity(entries: list[FaqEntry], vectors: np.ndarray, rows: _Rows) -> np.ndarray:
+    """Entry x entry: the mean of the cosines of their question sides (question and alt questions averaged)
+    and of their answers; -1 between entries of the same language."""
     question = np.zeros((len(entries), vectors.shape[1]), dtype=np.float32)
     answer = np.zeros_like(question)
     for r, (owner, role) in enumerate(zip(rows.entry.tolist(), rows.role, strict=True)):
-        if role == "question":
-            question[owner] = vectors[r]
-        elif role == "answer":
+        if role == "answer":
             answer[owner] = vectors[r]
+        else:
+            question[owner] += vectors[r]
+    question /= np.maximum(np.linalg.norm(question, axis=1, keepdims=True), 1e-12)
     langs = np.array([entry_language(e) for e in entries])
-    if len(set(langs.tolist())) < 2 or len(entries) > 20_000:
-        return []
     similarity = (question @ question.T + answer @ answer.T) / 2
     similarity[langs[:, None] == langs[None, :]] = -1.0
+    return similarity
+
+
+def find_twins(similarity: np.ndarray, *others: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs of entries that translate each other: mutual nearest across languages in ``similarity`` (USE's,
+    above TWIN_MIN_COSINE) and in every one of ``others`` (other encoders' similarities).
+
+    On the bundled FAQ's 30 pairs: USE alone (question vectors only) found 27; with alt questions averaged
+    in, 30 and a false one (two entries without translation, each other's nearest); with base e5 agreeing,
+    29 and no false pair. A false pair sends one topic's votes to another; a missed one only splits them.
+    """
     best = similarity.argmax(axis=1)
+    others_best = [o.argmax(axis=1) for o in others]
     return [
         (i, int(best[i]))
-        for i in range(len(entries))
+        for i in range(len(similarity))
         if i < best[i] and best[best[i]] == i and similarity[i, best[i]] >= TWIN_MIN_COSINE
+        and all(b[i] == best[i] and b[best[i]] == i for b in others_best)
     ]
 
 
-def _twins(entries: list[FaqEntry], dense: dict[str, tuple[DenseSignal, DenseSignal]], rows: _Rows) -> list[tuple[int, int]]:
+def _twins(
+    entries: list[FaqEntry], dense: dict[str, tuple[DenseSignal, DenseSignal]], rows: _Rows, second: SentenceEncoder | None
+) -> list[tuple[int, int]]:
+    """Translation pairs by USE, confirmed by ``second`` (the base e5) on collections of up to TWIN_CHECK_MAX_ENTRIES."""
     source = dense.get(TWIN_ENCODER)
-    return find_twins(entries, source[0], rows) if source is not None else []
+    if source is None or len(entries) > 20_000 or len({entry_language(e) for e in entries}) < 2:
+        return []
+    others = []
+    if second is not None and len(entries) <= TWIN_CHECK_MAX_ENTRIES:
+        vectors = np.zeros((len(rows.texts), second.dim), dtype=np.float32)
+        for kind in ("query", "passage"):
+            picked = [r for r, k in enumerate(rows.kinds) if k == kind]
+            vectors[picked] = encode_in_batches(second, [rows.texts[r] for r in picked], kind)
+        others.append(twin_similarity(entries, vectors, rows))
+    return find_twins(twin_similarity(entries, source[0].index.vectors, rows), *others)
 
 
 def _fine_tuned(
@@ -236,6 +260,38 @@ def _fine_tuned(
     except Exception:
         logger.exception("e5 fine-tuning failed: the collection uses the base model")
         return encoder
+
+
+def twin_questions(
+    entries: list[FaqEntry], twins: list[tuple[int, int]], held_out: dict[int, str], limit: int, rng: random.Random
+) -> list[TuningQuestion]:
+    """Cross-language tuning questions made from translation pairs, so any bilingual collection tunes its
+    cross-language channels on its own data rather than on fixed priors.
+
+    For a pair (a, b), an alt question of b asked with b treated as missing has a, in the other language,
+    as its answer. Alt questions held out for tuning are not used (they are asked as themselves).
+    """
+    out: list[TuningQuestion] = []
+    pairs = [(a, b) for pair in twins for a, b in (pair, pair[::-1])]
+    rng.shuffle(pairs)
+    for answer, asked in pairs[:limit]:
+        texts = [a for a in entries[asked].alt_questions if a != held_out.get(asked)] or [entries[asked].question]
+        text = rng.choice(texts)
+        out.append(TuningQuestion(text, answer, "pair", absent=asked))
+    return out
+
+
+def _tuning_run(
+    q: TuningQuestion, terms: list[str], signals: list[Signal], same: dict[str, np.ndarray], twin: dict[str, np.ndarray]
+) -> dict[str, Hits]:
+    """The channel hits of one tuning question; its ``absent`` entry (and that entry's pairing) taken out."""
+    lang = language_of(q.text)
+    hits = {s.name: s.search(Query(q.text, terms), CANDIDATES_PER_ENGINE) for s in signals}
+    lang_twin = twin[lang]
+    if q.absent is not None:
+        hits = {name: Hits(h.entries[h.entries != q.absent], h.scores[h.entries != q.absent]) for name, h in hits.items()}
+        lang_twin = np.where(lang_twin == q.absent, -1, lang_twin)
+    return split_channels(hits, same[lang], lang_twin)
 
 
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:
@@ -324,7 +380,7 @@ def build_collection(
     for encoder in sorted(engines.encoders, key=lambda e: isinstance(e, TunedE5Encoder)):
         if isinstance(encoder, TunedE5Encoder):
             if twins is None:
-                twins = _twins(entries, dense_by_name, all_rows)
+                twins = _twins(entries, dense_by_name, all_rows, encoder)
             t_tune = time.monotonic()
             encoder = _fine_tuned(encoder, entries, held_out, twins, engines, finetune)
             seconds_finetune += time.monotonic() - t_tune
@@ -335,7 +391,7 @@ def build_collection(
     dense_full = [dense_by_name[e.name][0] for e in engines.encoders]
     dense_tuning = [dense_by_name[e.name][1] for e in engines.encoders]
     if twins is None:
-        twins = _twins(entries, dense_by_name, all_rows)
+        twins = _twins(entries, dense_by_name, all_rows, None)
     t_dense = time.monotonic()
 
     def documents(mask: np.ndarray) -> list[list[str]]:
@@ -376,15 +432,9 @@ def build_collection(
     # Lexical engines find nothing across languages: only the dense engines get a cross-language channel.
     names = [channel(s.name, True) for s in tuning_signals] + [channel(s.name, False) for s in dense_tuning]
     same, twin = language_maps(entries, twins)
+    tuning += twin_questions(entries, twins, held_out, max_tuning, rng)
     tuning_terms = engines.analyzer.terms_many([q.text for q in tuning])
-    runs = [
-        split_channels(
-            {s.name: s.search(Query(q.text, t), CANDIDATES_PER_ENGINE) for s in tuning_signals},
-            same[language_of(q.text)],
-            twin[language_of(q.text)],
-        )
-        for q, t in zip(tuning, tuning_terms, strict=True)
-    ]
+    runs = [_tuning_run(q, t, tuning_signals, same, twin) for q, t in zip(tuning, tuning_terms, strict=True)]
     cross_questions = any(
         q.entry is not None and language_of(q.text) != entry_language(entries[q.entry]) for q in tuning
     )

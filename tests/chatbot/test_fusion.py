@@ -69,3 +69,54 @@ def test_abstainer_separates_questions_the_fused_score_alone_cannot() -> None:
     model = fit_abstainer(features, in_domain, np.ones(80))
     probability = abstainer_probability(model, features)
     assert probability[in_domain].min() > 0.5 > probability[~in_domain].max()
+
+
+def _two_language_channels(same_hits: Hits, cross_hits: Hits) -> dict[str, Hits]:
+    """Entries 0-2 Korean, 3-5 English; 0 and 3 translate each other; the question is Korean."""
+    same = np.array([True, True, True, False, False, False])
+    twin = np.array([-1, -1, -1, 0, -1, -1])  # English 3 -> Korean 0
+    return split_channels({"dense": Hits(np.concatenate([same_hits.entries, cross_hits.entries]),
+                                         np.concatenate([same_hits.scores, cross_hits.scores]).astype(np.float32))}, same, twin)
+
+
+def test_an_entry_only_the_other_language_has_is_not_buried_by_one_with_a_translation() -> None:
+    # A Korean question about English-only entry 4: a full match among the English entries, while the
+    # Korean entry 0 (twin of English 3) half matches on both sides.
+    channels = _two_language_channels(_hits([0, 1], [0.65, 0.40]), _hits([4, 3], [0.80, 0.70]))
+    assert channels.reach.tolist() == [1, 0, 0, 2, 2, 2], "0 has a twin: both sides vote; 4 and 5 only the cross side"
+    params = FusionParams(
+        weights={"dense|same": 1.0, "dense|cross": 1.0},
+        calibration={"dense|same": (0.3, 0.8), "dense|cross": (0.3, 0.8)},
+        k=1.0,
+    )
+    entries, _ = fuse(channels, params)
+    assert entries[0] == 4, "the weighted mean over the channels that can vote for each entry"
+    saved = FusionParams.from_json({k: v for k, v in params.to_json().items() if k != "normalisation"})
+    assert saved.normalisation == "larger-side", "a collection saved before the field keeps the fusion it was tuned with"
+    entries, _ = fuse(channels, saved)
+    assert entries[0] == 0, "the old sum over both sides put the entry with a twin first"
+
+
+def test_tuning_is_steady_across_resamples_of_the_questions() -> None:
+    rng = np.random.default_rng(1)
+    runs, gold, kinds = [], [], []
+    for q in range(80):
+        right = q % 10
+        wrong = (right + 1 + q % 3) % 10
+        a_first = right if rng.random() < 0.75 else wrong  # engine "a" is right 75% of the time, "b" 55%
+        b_first = right if rng.random() < 0.55 else wrong
+        runs.append({
+            "a|same": _hits([a_first, wrong if a_first == right else right], [0.7 + 0.2 * rng.random(), 0.5]),
+            "b|same": _hits([b_first, wrong if b_first == right else right], [0.7 + 0.2 * rng.random(), 0.5]),
+        })
+        gold.append(right)
+        kinds.append("held-out")
+    for _ in range(20):
+        runs.append({"a|same": _hits([1], [0.3 * rng.random()]), "b|same": _hits([2], [0.3 * rng.random()])})
+        gold.append(None)
+        kinds.append("ood")
+    first = tune(["a|same", "b|same"], runs, gold, kinds, seed=0)
+    second = tune(["a|same", "b|same"], runs, gold, kinds, seed=1)
+    assert first.weights["a|same"] > first.weights["b|same"]
+    assert abs(first.weights["a|same"] - second.weights["a|same"]) <= 0.5, "bagged weights barely depend on the resampling"
+    assert abs(first.threshold - second.threshold) <= 0.1
