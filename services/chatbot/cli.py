@@ -30,7 +30,7 @@ def eval_faq(argv: list[str]) -> int:
     parser.add_argument("--split", default="test", choices=["test", "tune", "all"])
     parser.add_argument(
         "--dev-set", type=Path, action="append",
-        help="questions to score, repeatable, one build for all (default: the bundled dev set; e.g. data/faq/esports-rules-fresh.json)",
+        help="questions to score, repeatable, one build for all (default: the dev set and the held-out sets beside it, *-fresh*.json)",
     )
     parser.add_argument("--finetune-steps", type=int, help="fine-tuning steps of e5-tuned (default: MALGEUL_CHATBOT_FINETUNE_STEPS; 0: base e5)")
     parser.add_argument("--misses", action="store_true", help="list every wrong answer")
@@ -57,12 +57,18 @@ def eval_faq(argv: list[str]) -> int:
             a=fusion.report.get("cv_threshold_objective"), b=fusion.report.get("cv_abstainer_objective")
         )
     )
-    for path in args.dev_set or [settings.default_dev_set_path]:
+    for path in args.dev_set or default_question_sets(settings.default_dev_set_path):
         questions = [q for q in load_dev_set(path) if args.split == "all" or q.split == args.split]
         report = evaluate(collection, questions)
         print(f"-- {path.name}: {len(questions)} questions ({args.split} split)")
         _print_report(report, args.misses, args.json)
     return 0
+
+
+def default_question_sets(dev_set: Path) -> list[Path]:
+    """The dev set and the held-out sets written for the same collection (``<name>-fresh*.json`` beside it)."""
+    fresh = sorted(dev_set.parent.glob(dev_set.name.replace("-dev.json", "-fresh*.json"))) if dev_set.name.endswith("-dev.json") else []
+    return [dev_set, *fresh]
 
 
 def _print_report(report, misses: bool, as_json: bool) -> None:

@@ -19,7 +19,7 @@ from common.encoders import Kind, SentenceEncoder
 from services.chatbot.augment import paraphrases
 from services.chatbot.engines import Analyzer, Hits, Query, Signal
 from services.chatbot.engines.bm25 import Bm25Signal
-from services.chatbot.engines.dense import DenseSignal, encode_in_batches
+from services.chatbot.engines.dense import DenseSignal
 from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
 from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, collection_pairs, tuned_encoder
 from services.chatbot.fusion import (
@@ -41,7 +41,7 @@ _ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest on
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 TWIN_ENCODER = "use-multilingual"
 TWIN_MIN_COSINE = 0.5  # USE, mean of question-side and answer cosines: the bundled pairs score 0.56-0.92
-TWIN_CHECK_MAX_ENTRIES = 2_000  # past this, encoding every text once more with base e5 to confirm pairs costs minutes
+TWIN_CHECK_MAX_ENTRIES = 2_000  # past this, encoding every text once more with base e5 (fine-tuned builds) costs minutes
 TUNED_MODEL_FILE = "e5-tuned.bin"
 
 
@@ -224,19 +224,13 @@ def find_twins(similarity: np.ndarray, *others: np.ndarray) -> list[tuple[int, i
 
 
 def _twins(
-    entries: list[FaqEntry], dense: dict[str, tuple[DenseSignal, DenseSignal]], rows: _Rows, second: SentenceEncoder | None
+    entries: list[FaqEntry], dense: dict[str, tuple[DenseSignal, DenseSignal]], rows: _Rows, second: np.ndarray | None
 ) -> list[tuple[int, int]]:
-    """Translation pairs by USE, confirmed by ``second`` (the base e5) on collections of up to TWIN_CHECK_MAX_ENTRIES."""
+    """Translation pairs by USE, confirmed by ``second`` (the rows' base-e5 vectors) when given."""
     source = dense.get(TWIN_ENCODER)
     if source is None or len(entries) > 20_000 or len({entry_language(e) for e in entries}) < 2:
         return []
-    others = []
-    if second is not None and len(entries) <= TWIN_CHECK_MAX_ENTRIES:
-        vectors = np.zeros((len(rows.texts), second.dim), dtype=np.float32)
-        for kind in ("query", "passage"):
-            picked = [r for r, k in enumerate(rows.kinds) if k == kind]
-            vectors[picked] = encode_in_batches(second, [rows.texts[r] for r in picked], kind)
-        others.append(twin_similarity(entries, vectors, rows))
+    others = [twin_similarity(entries, second, rows)] if second is not None else []
     return find_twins(twin_similarity(entries, source[0].index.vectors, rows), *others)
 
 
@@ -294,9 +288,15 @@ def _tuning_run(
     return split_channels(hits, same[lang], lang_twin)
 
 
+# Bumped when the build makes different collections from the same entries and engines: saved collections
+# of an older revision answer at start-up while they are rebuilt. 2026-11-29: the fusion's normalisation,
+# twin questions, bagged tuning.
+BUILD_REVISION = 2
+
+
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:
-    """Same entries and engines -> same version, so re-uploading an unchanged collection costs nothing."""
-    canonical = json.dumps([[e.model_dump() for e in entries], engines.signature], ensure_ascii=False, sort_keys=True)
+    """Same entries, engines and build -> same version, so re-uploading an unchanged collection costs nothing."""
+    canonical = json.dumps([[e.model_dump() for e in entries], engines.signature, BUILD_REVISION], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
@@ -378,13 +378,20 @@ def build_collection(
     twins: list[tuple[int, int]] | None = None
     seconds_finetune = 0.0
     for encoder in sorted(engines.encoders, key=lambda e: isinstance(e, TunedE5Encoder)):
+        base: DenseSignal | None = None
         if isinstance(encoder, TunedE5Encoder):
             if twins is None:
-                twins = _twins(entries, dense_by_name, all_rows, encoder)
+                if TWIN_ENCODER in dense_by_name and len(entries) <= TWIN_CHECK_MAX_ENTRIES:
+                    # Base e5 confirms the pairs; its vectors are the collection's own when it is not fine-tuned.
+                    base = DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
+                twins = _twins(entries, dense_by_name, all_rows, base.index.vectors if base is not None else None)
             t_tune = time.monotonic()
-            encoder = _fine_tuned(encoder, entries, held_out, twins, engines, finetune)
+            tuned = _fine_tuned(encoder, entries, held_out, twins, engines, finetune)
             seconds_finetune += time.monotonic() - t_tune
-        full = DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
+            if tuned is not encoder:
+                base = None
+            encoder = tuned
+        full = base or DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
         # A few hundred tuning questions: exact search, no second HNSW graph to build.
         tuning_dense = DenseSignal(encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), hnsw_above=2**62)
         dense_by_name[encoder.name] = (full, tuning_dense)

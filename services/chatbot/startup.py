@@ -8,6 +8,7 @@ import time
 
 from threadpoolctl import threadpool_limits
 
+import common.encoders as encoders_module
 from common.encoders import SentenceEncoder, UseEncoder, load_encoder
 from common.health import Readiness
 from services.chatbot.collection import Engines, FaqCollection, build_collection
@@ -29,6 +30,7 @@ def load_engines(settings: ChatbotSettings) -> Engines:
     # numpy's OpenBLAS is already loaded with one spinning thread per core: a 3,000 x 512 product then took
     # 15 ms instead of 1 ms on the busy machine. Queries are small; one BLAS thread each is the fast way.
     threadpool_limits(settings.encoder_threads)
+    encoders_module.E5_QUERY_THREADS = settings.e5_query_threads
     from services.chatbot.engines.kiwi_analyzer import KiwiAnalyzer
 
     analyzer = KiwiAnalyzer() if (settings.lexical or settings.starspace) else _NoAnalyzer()

@@ -176,6 +176,11 @@ class CollectionStore:
                     stale.append((folder.name, collection.entries))
                     logger.info("saved collection was not fine-tuned yet: fine-tuning", extra={"collection": folder.name})
                     continue
+                if collection is not None and not version.endswith(QUICK_SUFFIX) and collection.version != content_version(collection.entries, self.engines):
+                    self._serving[collection.name] = collection  # built by an older release: answers until rebuilt
+                    stale.append((folder.name, collection.entries))
+                    logger.info("saved collection built by an older release: rebuilding", extra={"collection": folder.name})
+                    continue
                 if collection is None:
                     stale.append((folder.name, FaqCollection.load_entries(folder / version)))
                     previous = self._load_with_own_engines(folder / version, engines_for)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -106,4 +107,32 @@ def test_a_collection_saved_with_other_engines_answers_while_it_is_rebuilt(launc
                 break
             time.sleep(0.2)
         assert seen[0] == old and len(seen) == 2, "the saved version answered until the rebuilt one replaced it"
+    second.stop()
+
+
+def test_a_collection_built_by_an_older_release_answers_while_it_is_rebuilt(launch_service, tmp_path) -> None:
+    env = {**FAST_ENV, "MALGEUL_VAR_DIR": str(tmp_path / "var")}
+    first = launch_service("chatbot", env=env, ready=True, wait=240)
+    with httpx.Client(base_url=first.url, timeout=60) as client:
+        current = put_json(client, "cafe", CAFE_ENTRIES).json()["version"]
+    first.stop()
+    # What an older build revision left: the same files under another version (its fusion was tuned otherwise).
+    saved = tmp_path / "var" / "chatbot" / "collections" / "cafe" / current / "collection.json"
+    meta = json.loads(saved.read_text(encoding="utf-8"))
+    meta["version"] = "older0release"
+    saved.write_text(json.dumps(meta), encoding="utf-8")
+
+    second = launch_service("chatbot", env=env, ready=False, wait=120)
+    with httpx.Client(base_url=second.url, timeout=60) as client:
+        seen: list[str] = []
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert ask(client, "cafe", "Is there wifi?")["answer"]["id"] == "wifi"
+            version = {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}["cafe"]
+            if version not in seen:
+                seen.append(version)
+            if version == current:
+                break
+            time.sleep(0.2)
+        assert seen == ["older0release", current], "the old build answered until this release's build replaced it"
     second.stop()
