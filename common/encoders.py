@@ -91,7 +91,10 @@ class E5Encoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.query_threads > 1 and len(texts) == 1 and not self._lock.locked() and _cores_free(self.query_threads):
-            return _e5_query_thread().submit(self._encode, texts, kind, self.query_threads).result()
+            try:
+                return _e5_query_thread().submit(self._encode, texts, kind, self.query_threads).result()
+            except RuntimeError:  # the interpreter is exiting (a build finishing at shutdown): encode here
+                pass
         return self._encode(texts, kind, 1)
 
     def _encode(self, texts: Sequence[str], kind: Kind, threads: int) -> np.ndarray:

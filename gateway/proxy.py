@@ -166,11 +166,7 @@ class Proxy:
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             if isinstance(exc, aiohttp.ConnectionTimeoutError):
                 return self._unavailable(service, title, "did not accept a connection in time")
-            UPSTREAM_REQUESTS.labels(service, "timeout").inc()
-            logger.warning("service timed out", extra={"service": service, "timeout_s": route.timeout})
-            return problem_response(
-                504, f"The {title} service ({service}) did not answer within {route.timeout:g} s."
-            )
+            return self._timed_out(service, title, route.timeout)
         except aiohttp.ClientError as exc:
             if isinstance(exc.__cause__, UploadTooLarge) or isinstance(exc.__context__, UploadTooLarge):
                 UPSTREAM_REQUESTS.labels(service, "too_large").inc()
@@ -185,7 +181,9 @@ class Proxy:
             # streaming it costs the gateway a task and several sends for nothing.
             try:
                 body = await response.read()
-            except (aiohttp.ClientError, TimeoutError):
+            except (TimeoutError, aiohttp.ServerTimeoutError):
+                return self._timed_out(service, title, route.timeout)
+            except aiohttp.ClientError:
                 return self._unavailable(service, title, "broke off its answer")
             finally:
                 response.release()
@@ -208,6 +206,12 @@ class Proxy:
             # answer rather than a complete-looking one, such as a WAV header with no audio.
             logger.warning("service response broke off", extra={"service": service, "error": type(exc).__name__})
             raise UpstreamBrokeOff(service) from None
+
+    def _timed_out(self, service: str, title: str, timeout: float) -> Response:
+        """504: the service is there but slow (before its headers, or in the middle of a small answer)."""
+        UPSTREAM_REQUESTS.labels(service, "timeout").inc()
+        logger.warning("service timed out", extra={"service": service, "timeout_s": timeout})
+        return problem_response(504, f"The {title} service ({service}) did not answer within {timeout:g} s.")
 
     def _unavailable(self, service: str, title: str, why: str) -> Response:
         UPSTREAM_REQUESTS.labels(service, "unavailable").inc()

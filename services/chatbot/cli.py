@@ -100,10 +100,14 @@ def prepare(settings: ChatbotSettings) -> None:
     from services.chatbot.startup import ensure_default_collection, load_engines, open_store
 
     engines = load_engines(settings)
-    store = open_store(settings, engines)
+    # Only the default collection: the service rebuilds any other stale one in the background, answering
+    # with it meanwhile (prepare used to rebuild them all first, fine-tuning each).
+    store = open_store(settings, engines, rebuild=lambda name: name == settings.default_collection)
     ticket = ensure_default_collection(settings, store)
     if ticket is not None:
         ticket.future.result()
+    while store.is_building(settings.default_collection):  # a saved default that was stale
+        time.sleep(0.5)
     store.shutdown()
 
 

@@ -19,7 +19,7 @@ from common.encoders import Kind, SentenceEncoder
 from services.chatbot.augment import paraphrases
 from services.chatbot.engines import Analyzer, Hits, Query, Signal
 from services.chatbot.engines.bm25 import Bm25Signal
-from services.chatbot.engines.dense import DenseSignal
+from services.chatbot.engines.dense import DenseSignal, encode_in_batches
 from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
 from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, collection_pairs, tuned_encoder
 from services.chatbot.fusion import (
@@ -276,11 +276,20 @@ def twin_questions(
 
 
 def _tuning_run(
-    q: TuningQuestion, terms: list[str], signals: list[Signal], same: dict[str, np.ndarray], twin: dict[str, np.ndarray]
+    q: TuningQuestion,
+    terms: list[str],
+    vectors: dict[str, np.ndarray],
+    signals: list[Signal],
+    same: dict[str, np.ndarray],
+    twin: dict[str, np.ndarray],
 ) -> dict[str, Hits]:
-    """The channel hits of one tuning question; its ``absent`` entry (and that entry's pairing) taken out."""
+    """The channel hits of one tuning question (``vectors``: its embedding by each dense signal, encoded in
+    batches beforehand); its ``absent`` entry (and that entry's pairing) taken out."""
     lang = language_of(q.text)
-    hits = {s.name: s.search(Query(q.text, terms), CANDIDATES_PER_ENGINE) for s in signals}
+    hits = {
+        s.name: s.search_vector(vectors[s.name], CANDIDATES_PER_ENGINE) if s.name in vectors else s.search(Query(q.text, terms), CANDIDATES_PER_ENGINE)
+        for s in signals
+    }
     lang_twin = twin[lang]
     if q.absent is not None:
         hits = {name: Hits(h.entries[h.entries != q.absent], h.scores[h.entries != q.absent]) for name, h in hits.items()}
@@ -441,7 +450,12 @@ def build_collection(
     same, twin = language_maps(entries, twins)
     tuning += twin_questions(entries, twins, held_out, max_tuning, rng)
     tuning_terms = engines.analyzer.terms_many([q.text for q in tuning])
-    runs = [_tuning_run(q, t, tuning_signals, same, twin) for q, t in zip(tuning, tuning_terms, strict=True)]
+    # In batches, on one thread: hundreds of single queries would each take both cores from the users' queries.
+    tuning_vectors = {s.name: encode_in_batches(s.encoder, [q.text for q in tuning], "query") for s in dense_tuning}
+    runs = [
+        _tuning_run(q, t, {name: v[i] for name, v in tuning_vectors.items()}, tuning_signals, same, twin)
+        for i, (q, t) in enumerate(zip(tuning, tuning_terms, strict=True))
+    ]
     cross_questions = any(
         q.entry is not None and language_of(q.text) != entry_language(entries[q.entry]) for q in tuning
     )

@@ -99,15 +99,17 @@ def default_tuning(entries: list[FaqEntry], settings: ChatbotSettings) -> list[T
     ]
 
 
-def open_store(settings: ChatbotSettings, engines: Engines) -> CollectionStore:
-    """The store with every saved collection loaded; stale ones (other engines) are queued for a rebuild.
+def open_store(settings: ChatbotSettings, engines: Engines, rebuild=lambda name: True) -> CollectionStore:
+    """The store with every saved collection loaded; stale ones (other engines, an older build, not
+    fine-tuned yet) are queued for a rebuild when ``rebuild(name)``.
 
     A stale collection keeps answering with the engines it was saved with while it is rebuilt, when they
     still load (an encoder no longer installed: it answers again once rebuilt).
     """
     store = CollectionStore(settings.collections_dir, engines, collection_builder(settings, engines))
     for name, entries in store.load_saved(previous_engines(settings, engines)):
-        store.submit(name, entries, _builder_for(name, entries, settings, engines))
+        if rebuild(name):
+            store.submit(name, entries, _builder_for(name, entries, settings, engines))
     return store
 
 

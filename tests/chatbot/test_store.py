@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from tests.chatbot.conftest import CAFE_ENTRIES, FAST_ENV, ask, put_json, wait_for_version
+from tests.processes import REPO_ROOT
 
 
 def test_restart_keeps_collections_and_replacement_is_atomic(launch_service, tmp_path) -> None:
@@ -86,36 +90,19 @@ def test_a_new_collection_answers_with_base_e5_while_its_own_e5_fine_tunes(launc
 
 
 def test_a_collection_saved_with_other_engines_answers_while_it_is_rebuilt(launch_service, tmp_path) -> None:
-    env = {**FAST_ENV, "MALGEUL_VAR_DIR": str(tmp_path / "var")}
-    first = launch_service("chatbot", env={**env, "MALGEUL_CHATBOT_STARSPACE": "false"}, ready=True, wait=240)
-    with httpx.Client(base_url=first.url, timeout=60) as client:
-        old = put_json(client, "cafe", CAFE_ENTRIES).json()["version"]
-    first.stop()
+    env, old = saved_cafe(launch_service, tmp_path, {"MALGEUL_CHATBOT_STARSPACE": "false"})
 
     # StarSpace turned on: the saved version lacks it and is rebuilt; it answers (not 503) until the new one is live.
     second = launch_service("chatbot", env=env, ready=False, wait=120)
     with httpx.Client(base_url=second.url, timeout=60) as client:
         assert client.get("/readyz").status_code == 200
-        seen: list[str] = []
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert ask(client, "cafe", "Is there wifi?")["answer"]["id"] == "wifi"
-            version = {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}["cafe"]
-            if version not in seen:
-                seen.append(version)
-            if version != old:
-                break
-            time.sleep(0.2)
+        seen = versions_answering_until(client, lambda version: version != old)
         assert seen[0] == old and len(seen) == 2, "the saved version answered until the rebuilt one replaced it"
     second.stop()
 
 
 def test_a_collection_built_by_an_older_release_answers_while_it_is_rebuilt(launch_service, tmp_path) -> None:
-    env = {**FAST_ENV, "MALGEUL_VAR_DIR": str(tmp_path / "var")}
-    first = launch_service("chatbot", env=env, ready=True, wait=240)
-    with httpx.Client(base_url=first.url, timeout=60) as client:
-        current = put_json(client, "cafe", CAFE_ENTRIES).json()["version"]
-    first.stop()
+    env, current = saved_cafe(launch_service, tmp_path)
     # What an older build revision left: the same files under another version (its fusion was tuned otherwise).
     saved = tmp_path / "var" / "chatbot" / "collections" / "cafe" / current / "collection.json"
     meta = json.loads(saved.read_text(encoding="utf-8"))
@@ -124,15 +111,41 @@ def test_a_collection_built_by_an_older_release_answers_while_it_is_rebuilt(laun
 
     second = launch_service("chatbot", env=env, ready=False, wait=120)
     with httpx.Client(base_url=second.url, timeout=60) as client:
-        seen: list[str] = []
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert ask(client, "cafe", "Is there wifi?")["answer"]["id"] == "wifi"
-            version = {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}["cafe"]
-            if version not in seen:
-                seen.append(version)
-            if version == current:
-                break
-            time.sleep(0.2)
+        seen = versions_answering_until(client, lambda version: version == current)
         assert seen == ["older0release", current], "the old build answered until this release's build replaced it"
     second.stop()
+
+
+def test_prepare_builds_the_default_collection_only(launch_service, tmp_path) -> None:
+    """`malgeul prepare chatbot` (run by `make up`) leaves other stale collections to the service."""
+    env, old = saved_cafe(launch_service, tmp_path, {"MALGEUL_CHATBOT_STARSPACE": "false"})
+    current = tmp_path / "var" / "chatbot" / "collections" / "cafe" / "CURRENT"
+    subprocess.run(
+        [sys.executable, "-m", "malgeul", "prepare", "chatbot"], cwd=REPO_ROOT, env={**os.environ, **env}, check=True, timeout=600
+    )
+    assert current.read_text().strip() == old, "prepare did not rebuild a collection it does not serve by default"
+
+def versions_answering_until(client: httpx.Client, done, timeout: float = 180.0) -> list[str]:
+    """Ask 'cafe' over and over (every answer must be right) and list its versions in order, until ``done(version)``."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert ask(client, "cafe", "Is there wifi?")["answer"]["id"] == "wifi"
+        version = {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}["cafe"]
+        if version not in seen:
+            seen.append(version)
+        if done(version):
+            break
+        time.sleep(0.2)
+    return seen
+
+
+def saved_cafe(launch_service, tmp_path, build_env: dict[str, str] | None = None) -> tuple[dict[str, str], str]:
+    """A service run that saves the 'cafe' collection (built with ``build_env`` on top); the env for later runs
+    and the saved version."""
+    env = {**FAST_ENV, "MALGEUL_VAR_DIR": str(tmp_path / "var")}
+    first = launch_service("chatbot", env={**env, **(build_env or {})}, ready=True, wait=240)
+    with httpx.Client(base_url=first.url, timeout=60) as client:
+        version = put_json(client, "cafe", CAFE_ENTRIES).json()["version"]
+    first.stop()
+    return env, version

@@ -41,6 +41,15 @@ async def anything(path: str, request: Request):  # noqa: ANN201 - test backend
     if path.endswith("/slow"):
         await asyncio.sleep(float(request.query_params.get("seconds", "3")))
         return {"slept": True}
+    if path.endswith("/stall-body"):  # a small answer of declared length whose body stalls halfway
+        pause = float(request.query_params.get("pause", "5"))
+
+        async def halves():
+            yield b'{"half": '
+            await asyncio.sleep(pause)
+            yield b'"done"}'
+
+        return StreamingResponse(halves(), media_type="application/json", headers={"content-length": "16"})
     if path.endswith("/drip"):
 
         pause = float(request.query_params.get("pause", "2"))

@@ -98,6 +98,15 @@ def test_slow_backend_gives_504_at_the_route_timeout(gateway: ServiceProcess) ->
     assert httpx.get(gateway.url + "/v1/sql/slow", params={"seconds": 2}, timeout=10).status_code == 200
 
 
+def test_a_small_answer_that_stalls_halfway_gives_504_at_the_route_timeout(gateway: ServiceProcess) -> None:
+    """Headers and half of a short JSON body, then nothing: the service is slow, not gone (504, not 503)."""
+    started = time.monotonic()
+    response = httpx.get(gateway.url + "/v1/faq/stall-body", params={"pause": 5}, timeout=10)
+    assert response.status_code == 504
+    assert "did not answer within" in response.json()["detail"]
+    assert time.monotonic() - started < 4.0
+
+
 def test_upload_over_the_limit_is_413_by_header_and_while_streaming(gateway: ServiceProcess) -> None:
     too_big = b"x" * (9 * MB)
     declared = httpx.post(gateway.url + "/v1/ocr/upload", content=too_big, timeout=30)
