@@ -29,6 +29,7 @@ from services.chatbot.fusion import (
     cross_prior_weights,
     fuse,
     language_of,
+    reach_of,
     split_channels,
     tune,
 )
@@ -96,6 +97,7 @@ class FaqCollection:
         self.engines = engines
         self.twins = [(int(a), int(b)) for a, b in twins]
         self._same, self._twin = language_maps(entries, self.twins)
+        self._reach = {lang: reach_of(self._same[lang], self._twin[lang]) for lang in self._same}  # not per query
 
     def hits(self, text: str) -> dict[str, Hits]:
         """Every engine's candidates for ``text`` (the e5 encoder takes both cores when they are free)."""
@@ -105,7 +107,7 @@ class FaqCollection:
     def channels(self, question: str) -> dict[str, Hits]:
         """Each engine's candidates, split into the question's language and the other one."""
         lang = language_of(question)
-        return split_channels(self.hits(question), self._same[lang], self._twin[lang])
+        return split_channels(self.hits(question), self._same[lang], self._twin[lang], reach=self._reach[lang])
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
         channels = self.channels(question)
@@ -400,7 +402,7 @@ def build_collection(
             if tuned is not encoder:
                 base = None
             encoder = tuned
-        full = base or DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
+        full = base if base is not None else DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
         # A few hundred tuning questions: exact search, no second HNSW graph to build.
         tuning_dense = DenseSignal(encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), hnsw_above=2**62)
         dense_by_name[encoder.name] = (full, tuning_dense)

@@ -101,13 +101,13 @@ def evidence(raw: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def split_channels(
-    hits: dict[str, Hits], same: np.ndarray, twin: np.ndarray | None = None, per_channel: int = 20
+    hits: dict[str, Hits], same: np.ndarray, twin: np.ndarray | None = None, per_channel: int = 20, reach: np.ndarray | None = None
 ) -> dict[str, Hits]:
     """Each engine's hits as two channels; ``same[e]`` says whether entry ``e`` is in the question's language.
 
     ``twin[e]`` (or -1) is the translation of entry ``e`` in the question's language: a cross-language
     vote for an entry that has one goes to the translation, so a topic the FAQ has in both languages
-    is answered in the asker's language.
+    is answered in the asker's language. ``reach`` (see reach_of) may be given when it is known already.
     """
     out = Channels()
     for name, h in hits.items():
@@ -117,11 +117,16 @@ def split_channels(
         if twin is not None and cross.size:
             cross = np.where(twin[cross] >= 0, twin[cross], cross)
         out[channel(name, False)] = Hits(cross, h.scores[~mask][:per_channel])
+    out.reach = reach if reach is not None else reach_of(same, twin)
+    return out
+
+
+def reach_of(same: np.ndarray, twin: np.ndarray | None) -> np.ndarray:
+    """SAME, BOTH or CROSS per entry, for a question whose language ``same`` marks (``twin`` as in split_channels)."""
     has_twin = np.zeros(len(same), dtype=bool)
     if twin is not None:
         has_twin[twin[twin >= 0]] = True
-    out.reach = np.where(same, np.where(has_twin, BOTH, SAME), CROSS).astype(np.int8)
-    return out
+    return np.where(same, np.where(has_twin, BOTH, SAME), CROSS).astype(np.int8)
 
 
 def fuse(channels: dict[str, Hits], params: FusionParams) -> tuple[np.ndarray, np.ndarray]:

@@ -171,15 +171,11 @@ class CollectionStore:
             try:
                 version = (folder / "CURRENT").read_text().strip()
                 collection = FaqCollection.load(folder / version, self.engines)
-                if collection is not None and version.endswith(QUICK_SUFFIX) and self._fine_tunes():
-                    self._serving[collection.name] = collection  # answers now; its fine-tuned version is built again
+                why = None if collection is None else self._rebuild_reason(version, collection)
+                if collection is not None and why is not None:
+                    self._serving[collection.name] = collection  # answers now, until its rebuild is live
                     stale.append((folder.name, collection.entries))
-                    logger.info("saved collection was not fine-tuned yet: fine-tuning", extra={"collection": folder.name})
-                    continue
-                if collection is not None and not version.endswith(QUICK_SUFFIX) and collection.version != content_version(collection.entries, self.engines):
-                    self._serving[collection.name] = collection  # built by an older release: answers until rebuilt
-                    stale.append((folder.name, collection.entries))
-                    logger.info("saved collection built by an older release: rebuilding", extra={"collection": folder.name})
+                    logger.info("saved collection answers while it is rebuilt", extra={"collection": folder.name, "why": why})
                     continue
                 if collection is None:
                     stale.append((folder.name, FaqCollection.load_entries(folder / version)))
@@ -196,6 +192,14 @@ class CollectionStore:
             except Exception:
                 logger.exception("cannot load a saved collection; skipped", extra={"collection": folder.name})
         return stale
+
+    def _rebuild_reason(self, version: str, collection: FaqCollection) -> str | None:
+        """Why a collection that loads with the current engines is built again, or None."""
+        if version.endswith(QUICK_SUFFIX):
+            return "not fine-tuned yet" if self._fine_tunes() else None
+        if collection.version != content_version(collection.entries, self.engines):
+            return "built by an older release"
+        return None
 
     @staticmethod
     def _load_with_own_engines(folder: Path, engines_for: Callable[[list[str]], Engines | None] | None) -> FaqCollection | None:

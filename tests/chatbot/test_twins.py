@@ -11,7 +11,7 @@ import pytest
 from common.encoders import E5Encoder, UseEncoder
 from services.chatbot.collection import _rows, find_twins, twin_similarity, twin_questions
 from services.chatbot.dataset import load_entries
-from services.chatbot.engines.dense import encode_in_batches
+from services.chatbot.engines.dense import DenseSignal
 from services.chatbot.schemas import FaqEntry
 from tests.chatbot.conftest import CAFE_ENTRIES
 
@@ -39,11 +39,8 @@ def test_the_bundled_faq_pairs_every_translation_and_nothing_else(bundled: list[
     rows = _rows(bundled, {})
 
     def similarity(encoder) -> np.ndarray:
-        vectors = np.zeros((len(rows.texts), encoder.dim), dtype=np.float32)
-        for kind in ("query", "passage"):
-            picked = [r for r, k in enumerate(rows.kinds) if k == kind]
-            vectors[picked] = encode_in_batches(encoder, [rows.texts[r] for r in picked], kind)
-        return twin_similarity(bundled, vectors, rows)
+        dense = DenseSignal.build(encoder, rows.texts, rows.kinds, rows.entry, len(bundled), hnsw_above=10**9)
+        return twin_similarity(bundled, dense.index.vectors, rows)
 
     twins = find_twins(similarity(UseEncoder()), similarity(E5Encoder()))
     topic = [e.id.rsplit("-", 1)[0] for e in bundled]  # the bundled ids name the topic, then the language
