@@ -125,6 +125,7 @@ def test_prepare_builds_the_default_collection_only(launch_service, tmp_path) ->
     )
     assert current.read_text().strip() == old, "prepare did not rebuild a collection it does not serve by default"
 
+
 def versions_answering_until(client: httpx.Client, done, timeout: float = 180.0) -> list[str]:
     """Ask 'cafe' over and over (every answer must be right) and list its versions in order, until ``done(version)``."""
     seen: list[str] = []
