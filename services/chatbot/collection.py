@@ -225,15 +225,62 @@ def find_twins(similarity: np.ndarray, *others: np.ndarray) -> list[tuple[int, i
     ]
 
 
+def declared_twins(entries: list[FaqEntry]) -> list[tuple[int, int]]:
+    """The translation pairs the upload names (``translation_of``, on one side or both), lower index first.
+
+    Raises ValueError saying which declaration cannot hold: an id not in the collection, the entry itself,
+    an entry in the same language, or an entry declared the translation of two others.
+    """
+    index = {e.id: i for i, e in enumerate(entries)}
+    partner: dict[int, int] = {}
+    for i, entry in enumerate(entries):
+        if entry.translation_of is None:
+            continue
+        j = index.get(entry.translation_of)
+        if j is None:
+            raise ValueError(f"entry {entry.id!r} is a translation of {entry.translation_of!r}, which is not in the collection")
+        if j == i:
+            raise ValueError(f"entry {entry.id!r} names itself as its translation")
+        if entry_language(entries[j]) == entry_language(entry):
+            raise ValueError(
+                f"entry {entry.id!r} and its translation {entries[j].id!r} are both in {entry_language(entry)!r}; "
+                "a translation is in the other language"
+            )
+        for a, b in ((i, j), (j, i)):
+            if partner.setdefault(a, b) != b:
+                raise ValueError(
+                    f"entry {entries[a].id!r} is paired as the translation of both {entries[partner[a]].id!r} and {entries[b].id!r}"
+                )
+    return sorted({(min(a, b), max(a, b)) for a, b in partner.items()})
+
+
 def _twins(
     entries: list[FaqEntry], dense: dict[str, tuple[DenseSignal, DenseSignal]], rows: _Rows, second: np.ndarray | None
 ) -> list[tuple[int, int]]:
-    """Translation pairs by USE, confirmed by ``second`` (the rows' base-e5 vectors) when given."""
+    """The declared translation pairs, and among the other entries the pairs USE finds, confirmed by
+    ``second`` (the rows' base-e5 vectors) when given."""
     source = dense.get(TWIN_ENCODER)
     if source is None or len(entries) > 20_000 or len({entry_language(e) for e in entries}) < 2:
-        return []
-    others = [twin_similarity(entries, second, rows)] if second is not None else []
-    return find_twins(twin_similarity(entries, source[0].index.vectors, rows), *others)
+        return declared_twins(entries)
+    similarities = [twin_similarity(entries, source[0].index.vectors, rows)]
+    if second is not None:
+        similarities.append(twin_similarity(entries, second, rows))
+    return translation_pairs(entries, *similarities)
+
+
+def translation_pairs(entries: list[FaqEntry], *similarities: np.ndarray) -> list[tuple[int, int]]:
+    """The declared pairs, and the pairs ``find_twins`` sees in ``similarities`` among the undeclared entries.
+
+    Declaring matters where the encoders cannot see it: the bundled pause rule ("퍼즈", a loanword, against
+    "pause") is USE's pair but only base e5's third nearest, so it was not paired and a Korean question
+    about pausing got the English answer.
+    """
+    declared = declared_twins(entries)
+    paired = {i for pair in declared for i in pair}
+    # Found pairs are mutual nearest among all the entries, declared ones included: searched among the
+    # undeclared entries only, two leftovers on one topic (the bundled roster rules) became each other's nearest.
+    found = [(a, b) for a, b in find_twins(*similarities) if a not in paired and b not in paired]
+    return sorted(declared + found)
 
 
 def _fine_tuned(
@@ -307,7 +354,9 @@ BUILD_REVISION = 2
 
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:
     """Same entries, engines and build -> same version, so re-uploading an unchanged collection costs nothing."""
-    canonical = json.dumps([[e.model_dump() for e in entries], engines.signature, BUILD_REVISION], ensure_ascii=False, sort_keys=True)
+    # An entry that names no translation hashes as it did before the field existed: no rebuild on upgrade.
+    dumped = [e.model_dump(exclude=None if e.translation_of else {"translation_of"}) for e in entries]
+    canonical = json.dumps([dumped, engines.signature, BUILD_REVISION], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 

@@ -15,6 +15,13 @@ class FaqEntry(BaseModel):
     answer: str = Field(min_length=1, max_length=20000)
     alt_questions: list[str] = Field(default_factory=list, max_length=100)
     lang: Literal["ko", "en"] | None = None
+    translation_of: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The id of this entry's translation in the other language: the two answer as one topic, each "
+        "in the asker's language. Entries that do not say are paired when the encoders see a clear translation.",
+    )
 
 
 class CollectionUpload(BaseModel):

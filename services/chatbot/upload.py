@@ -10,6 +10,7 @@ from collections import Counter
 from pydantic import ValidationError
 
 from common.errors import ProblemError
+from services.chatbot.collection import declared_twins
 from services.chatbot.schemas import CollectionUpload, FaqEntry
 
 CSV_COLUMNS = ("id", "question", "answer")
@@ -40,7 +41,8 @@ def parse_json(body: bytes) -> list[FaqEntry]:
 
 
 def parse_csv(body: bytes) -> list[FaqEntry]:
-    """CSV with a header row: ``id,question,answer`` and optionally ``alt_questions`` (``|``-separated) and ``lang``."""
+    """CSV with a header row: ``id,question,answer`` and optionally ``alt_questions`` (``|``-separated), ``lang``
+    and ``translation_of``."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -64,6 +66,7 @@ def parse_csv(body: bytes) -> list[FaqEntry]:
                     "answer": (row["answer"] or "").strip(),
                     "alt_questions": alts,
                     "lang": (row.get("lang") or "").strip() or None,
+                    "translation_of": (row.get("translation_of") or "").strip() or None,
                 }
             )
     except csv.Error as exc:
@@ -91,4 +94,8 @@ def parse_collection(body: bytes, content_type: str, max_entries: int) -> list[F
     if duplicates:
         shown = ", ".join(duplicates[:10]) + (" ..." if len(duplicates) > 10 else "")
         raise ProblemError(422, f"Entry ids must be unique; repeated: {shown}.")
+    try:
+        declared_twins(entries)
+    except ValueError as exc:
+        raise ProblemError(422, f"The collection is invalid: {exc}.") from None
     return entries

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from common.encoders import E5Encoder, UseEncoder
-from services.chatbot.collection import _rows, find_twins, twin_similarity, twin_questions
+from services.chatbot.collection import _rows, declared_twins, find_twins, translation_pairs, twin_questions, twin_similarity
 from services.chatbot.dataset import load_entries
 from services.chatbot.engines.dense import DenseSignal
 from services.chatbot.schemas import FaqEntry
@@ -28,6 +28,21 @@ def test_twins_are_mutual_nearest_above_the_bar_and_confirmed_by_every_encoder()
     assert find_twins(use, agreeing) == [(0, 2)]
     disagreeing = _similarity([[-1, -1, 0.7, 0.9], [-1, -1, 0.9, 0.7], [0.7, 0.9, -1, -1], [0.9, 0.7, -1, -1]])
     assert find_twins(use, disagreeing) == [], "a pair one encoder does not see is no pair"
+
+
+def test_declared_translations_hold_and_the_encoders_pair_the_rest() -> None:
+    # Entries 0, 1 Korean; 2, 3 English. The upload says 1 translates 3; by the vectors c's nearest is b.
+    entries = [
+        FaqEntry(id="a", lang="ko", question="가", answer="가"),
+        FaqEntry(id="b", lang="ko", question="나", answer="나"),
+        FaqEntry(id="c", lang="en", question="c", answer="c"),
+        FaqEntry(id="d", lang="en", question="d", answer="d", translation_of="b"),
+    ]
+    similarity = _similarity([[-1, -1, 0.8, 0.3], [-1, -1, 0.9, 0.2], [0.8, 0.9, -1, -1], [0.3, 0.2, -1, -1]])
+    assert find_twins(similarity) == [(1, 2)], "by the vectors alone, b and c would pair"
+    assert translation_pairs(entries, similarity) == [(1, 3)], "c's nearest is b, declared elsewhere: c pairs with nobody"
+    similarity[0, 2] = similarity[2, 0] = 0.95  # now a and c are each other's nearest: the encoders pair them
+    assert translation_pairs(entries, similarity) == [(0, 2), (1, 3)]
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +64,13 @@ def test_the_bundled_faq_pairs_every_translation_and_nothing_else(bundled: list[
     wrong = [(bundled[a].id, bundled[b].id) for a, b in twins if topic[a] != topic[b]]
     assert wrong == [], "a false pair sends one topic's votes to another"
     assert len(found) >= len(translated) - 1, f"missed: {sorted(translated - found)}"
+
+
+def test_the_bundled_faq_declares_every_translation(bundled: list[FaqEntry]) -> None:
+    topic = [e.id.rsplit("-", 1)[0] for e in bundled]
+    translated = {t for t in topic if topic.count(t) == 2}
+    declared = {topic[a] for a, b in declared_twins(bundled) if topic[a] == topic[b]}
+    assert declared == translated and len(declared_twins(bundled)) == len(translated)
 
 
 def test_pairs_become_cross_language_tuning_questions() -> None:
