@@ -38,10 +38,16 @@ GAMES_EN = ["League of Legends", "VALORANT", "Overwatch", "PUBG", "FC Online", "
 def synthetic_entries(n: int, seed: int = 0) -> list[dict]:
     """``n`` entries: the bundled ones, then copies naming another tournament, game and season."""
     base = [e.model_dump() for e in load_entries()]
+    position = {e["id"]: j for j, e in enumerate(base)}  # a bundled entry's index, i.e. its copy's suffix
     rng = random.Random(seed)
     out = []
     for i in range(n):
         e = dict(base[i % len(base)])
+        if e["translation_of"] is not None:
+            # Copies name other tournaments and games at random, so a copy's translation is not one: only the
+            # bundled entries declare theirs (under their new ids); the build pairs the rest as it can.
+            twin = position[e["translation_of"]]
+            e["translation_of"] = f"{e['translation_of']}-{twin}" if i < len(base) and twin < n else None
         if i >= len(base):
             t = rng.randrange(len(TOURNAMENTS_KO))
             g = rng.randrange(len(GAMES_KO))

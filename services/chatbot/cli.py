@@ -35,11 +35,15 @@ def eval_faq(argv: list[str]) -> int:
     parser.add_argument("--finetune-steps", type=int, help="fine-tuning steps of e5-tuned (default: MALGEUL_CHATBOT_FINETUNE_STEPS; 0: base e5)")
     parser.add_argument("--misses", action="store_true", help="list every wrong answer")
     parser.add_argument("--json", action="store_true", help="also print the report as JSON")
+    parser.add_argument(
+        "--diagnose", action="store_true",
+        help="also print, over all the sets, each channel's top-1 alone and the fused top-1 when told the language side",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     from services.chatbot.dataset import load_dev_set, load_entries
-    from services.chatbot.evaluation import evaluate
+    from services.chatbot.evaluation import diagnose, evaluate
     from services.chatbot.startup import collection_builder, default_tuning
 
     settings, engines = _engines(args.encoders.split(",") if args.encoders else None, args.finetune_steps)
@@ -57,11 +61,21 @@ def eval_faq(argv: list[str]) -> int:
             a=fusion.report.get("cv_threshold_objective"), b=fusion.report.get("cv_abstainer_objective")
         )
     )
-    for path in args.dev_set or default_question_sets(settings.default_dev_set_path):
+    paths = args.dev_set or default_question_sets(settings.default_dev_set_path)
+    pooled: list = []
+    for path in paths:
         questions = [q for q in load_dev_set(path) if args.split == "all" or q.split == args.split]
         report = evaluate(collection, questions)
         print(f"-- {path.name}: {len(questions)} questions ({args.split} split)")
         _print_report(report, args.misses, args.json)
+        pooled += questions
+    if len(paths) > 1:
+        print(f"-- the {len(paths)} sets pooled: {len(pooled)} questions ({args.split} split)")
+        _print_report(evaluate(collection, pooled), False, args.json)
+    if args.diagnose:
+        print("-- where the wrong answers come from (right side given vs chosen), all sets")
+        for line in diagnose(collection, pooled):
+            print("  " + line)
     return 0
 
 

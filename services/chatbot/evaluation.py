@@ -10,6 +10,7 @@ import numpy as np
 
 from services.chatbot.collection import FaqCollection
 from services.chatbot.dataset import KINDS, DevQuestion
+from services.chatbot.fusion import CROSS, fuse
 
 GOALS = {"same_language_top1": 0.90, "cross_language_top1": 0.85, "ood_abstention": 0.85, "false_abstention": 0.05}
 
@@ -84,3 +85,37 @@ def evaluate(collection: FaqCollection, questions: list[DevQuestion]) -> EvalRep
     report.p99_ms = float(np.percentile(latencies, 99)) if latencies else 0.0
     report.cpu_p50_ms = float(np.percentile(cpu, 50)) if cpu else 0.0
     return report
+
+
+def diagnose(collection: FaqCollection, questions: list[DevQuestion]) -> list[str]:
+    """Where the wrong answers come from: ranking within a language side, or choosing the side.
+
+    For same-language (ko, en) and cross-language (ko->en, en->ko) questions: how often each channel alone
+    ranks the right entry first among the entries of the right side (the question's language, or entries
+    only the other language has), and how often the fused ranking does when it is told the side. The
+    fused top-1 below those is what choosing between the two sides costs.
+    """
+    index = {e.id: i for i, e in enumerate(collection.entries)}
+    groups = {"same-language": ("ko", "en"), "cross-language": ("ko->en", "en->ko")}
+    right: dict[tuple[str, str], int] = {}
+    counts: dict[str, int] = {}
+    for q in questions:
+        group = next((g for g, kinds in groups.items() if q.kind in kinds), None)
+        if group is None or q.entry_id is None:
+            continue
+        gold = index[q.entry_id]
+        channels = collection.channels(q.text)
+        counts[group] = counts.get(group, 0) + 1
+        side = "cross" if group == "cross-language" else "same"
+        for name, hits in channels.items():
+            if name.endswith("|" + side) and collection.fusion.weights.get(name, 0.0) > 0:
+                first = int(hits.entries[0]) if hits.entries.size else -1
+                right[(group, name)] = right.get((group, name), 0) + (first == gold)
+        entries, _ = fuse(channels, collection.fusion)
+        told = entries[(channels.reach[entries] == CROSS) == (side == "cross")]
+        right[(group, "fused, side given")] = right.get((group, "fused, side given"), 0) + bool(told.size and told[0] == gold)
+        right[(group, "fused")] = right.get((group, "fused"), 0) + bool(entries.size and entries[0] == gold)
+    lines = []
+    for (group, name), n in right.items():
+        lines.append(f"{group:14s} {name:32s} {n}/{counts[group]} = {n / counts[group]:.3f}")
+    return lines
