@@ -96,9 +96,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
 async def put_collection(collection: CollectionName, request: Request) -> JSONResponse:
     """Replace a collection atomically with the uploaded entries (JSON, or CSV `id,question,answer`).
 
-    JSON: `{"entries": [{"id", "question", "answer", "alt_questions", "lang", "translation_of"}]}`. CSV: a header
-    row naming `id,question,answer` and optionally `alt_questions` (separated by `|`), `lang` and `translation_of`
-    (the id of the entry's translation in the other language: the pair answers in the asker's language). The new version is
+    JSON: `{"entries": [{"id", "question", "answer", "alt_questions", "lang", "translation_of"}]}`. CSV: a
+    header row naming `id,question,answer` and optionally `alt_questions` (separated by `|`), `lang` and
+    `translation_of` (the id of the entry's translation in the other language: the pair answers in the
+    asker's language). The new version is
     built in the background (engines, a StarSpace model trained on it, tuned fusion) while the previous
     version keeps answering; the answer is 200 once it is live, or 202 if it takes longer than
     `MALGEUL_CHATBOT_PUT_WAIT_SECONDS` (it goes live by itself when ready). Invalid uploads change nothing.

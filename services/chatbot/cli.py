@@ -37,7 +37,8 @@ def eval_faq(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="also print the report as JSON")
     parser.add_argument(
         "--diagnose", action="store_true",
-        help="also print, over all the sets, each channel's top-1 alone and the fused top-1 when told the language side",
+        help="also print, over all the sets, each channel's top-1 alone and the fused top-1 when told the "
+        "language side",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -238,18 +238,22 @@ def declared_twins(entries: list[FaqEntry]) -> list[tuple[int, int]]:
             continue
         j = index.get(entry.translation_of)
         if j is None:
-            raise ValueError(f"entry {entry.id!r} is a translation of {entry.translation_of!r}, which is not in the collection")
+            raise ValueError(
+                f"entry {entry.id!r} is a translation of {entry.translation_of!r}, "
+                "which is not in the collection"
+            )
         if j == i:
             raise ValueError(f"entry {entry.id!r} names itself as its translation")
         if entry_language(entries[j]) == entry_language(entry):
             raise ValueError(
-                f"entry {entry.id!r} and its translation {entries[j].id!r} are both in {entry_language(entry)!r}; "
-                "a translation is in the other language"
+                f"entry {entry.id!r} and its translation {entries[j].id!r} are both in "
+                f"{entry_language(entry)!r}; a translation is in the other language"
             )
         for a, b in ((i, j), (j, i)):
             if partner.setdefault(a, b) != b:
                 raise ValueError(
-                    f"entry {entries[a].id!r} is paired as the translation of both {entries[partner[a]].id!r} and {entries[b].id!r}"
+                    f"entry {entries[a].id!r} is paired as the translation of both "
+                    f"{entries[partner[a]].id!r} and {entries[b].id!r}"
                 )
     return sorted({(min(a, b), max(a, b)) for a, b in partner.items()})
 
@@ -278,7 +282,8 @@ def translation_pairs(entries: list[FaqEntry], *similarities: np.ndarray) -> lis
     declared = declared_twins(entries)
     paired = {i for pair in declared for i in pair}
     # Found pairs are mutual nearest among all the entries, declared ones included: searched among the
-    # undeclared entries only, two leftovers on one topic (the bundled roster rules) became each other's nearest.
+    # undeclared entries only, two leftovers on one topic (the bundled roster rules) became each other's
+    # nearest.
     found = [(a, b) for a, b in find_twins(*similarities) if a not in paired and b not in paired]
     return sorted(declared + found)
 

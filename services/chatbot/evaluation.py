@@ -113,8 +113,8 @@ def diagnose(collection: FaqCollection, questions: list[DevQuestion]) -> list[st
                 right[(group, name)] = right.get((group, name), 0) + (first == gold)
         entries, _ = fuse(channels, collection.fusion)
         told = entries[(channels.reach[entries] == CROSS) == (side == "cross")]
-        right[(group, "fused, side given")] = right.get((group, "fused, side given"), 0) + bool(told.size and told[0] == gold)
-        right[(group, "fused")] = right.get((group, "fused"), 0) + bool(entries.size and entries[0] == gold)
+        for name, ranked in (("fused, side given", told), ("fused", entries)):
+            right[(group, name)] = right.get((group, name), 0) + bool(ranked.size and ranked[0] == gold)
     lines = []
     for (group, name), n in right.items():
         lines.append(f"{group:14s} {name:32s} {n}/{counts[group]} = {n / counts[group]:.3f}")

@@ -19,8 +19,9 @@ class FaqEntry(BaseModel):
         default=None,
         min_length=1,
         max_length=200,
-        description="The id of this entry's translation in the other language: the two answer as one topic, each "
-        "in the asker's language. Entries that do not say are paired when the encoders see a clear translation.",
+        description="The id of this entry's translation in the other language: the two answer as one topic, "
+        "each in the asker's language. Entries that do not say are paired when the encoders see a clear "
+        "translation.",
     )
 
 

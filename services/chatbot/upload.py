@@ -41,8 +41,8 @@ def parse_json(body: bytes) -> list[FaqEntry]:
 
 
 def parse_csv(body: bytes) -> list[FaqEntry]:
-    """CSV with a header row: ``id,question,answer`` and optionally ``alt_questions`` (``|``-separated), ``lang``
-    and ``translation_of``."""
+    """CSV with a header row: ``id,question,answer`` and optionally ``alt_questions`` (``|``-separated),
+    ``lang`` and ``translation_of``."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -110,7 +110,11 @@ def _bad_uploads() -> list[tuple[str, bytes, str]]:
         ("CSV that is not UTF-8", "id,question,answer\na,질문,답\n".encode("euc-kr"), "text/csv"),
         ("CSV with duplicate ids", b"id,question,answer\na,q1,x\na,q2,y\n", "text/csv"),
         ("XML", b"<faq/>", "application/xml"),
-        ("translation of an unknown entry", json.dumps({"entries": [{**entry, "translation_of": "b"}]}).encode(), "application/json"),
+        (
+            "translation of an unknown entry",
+            json.dumps({"entries": [{**entry, "translation_of": "b"}]}).encode(),
+            "application/json",
+        ),
     ]
 
 

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from common.encoders import E5Encoder, UseEncoder
-from services.chatbot.collection import _rows, declared_twins, find_twins, translation_pairs, twin_questions, twin_similarity
+from services.chatbot.collection import (
+    _rows,
+    declared_twins,
+    find_twins,
+    translation_pairs,
+    twin_questions,
+    twin_similarity,
+)
 from services.chatbot.dataset import load_entries
 from services.chatbot.engines.dense import DenseSignal
 from services.chatbot.schemas import FaqEntry
@@ -40,7 +47,7 @@ def test_declared_translations_hold_and_the_encoders_pair_the_rest() -> None:
     ]
     similarity = _similarity([[-1, -1, 0.8, 0.3], [-1, -1, 0.9, 0.2], [0.8, 0.9, -1, -1], [0.3, 0.2, -1, -1]])
     assert find_twins(similarity) == [(1, 2)], "by the vectors alone, b and c would pair"
-    assert translation_pairs(entries, similarity) == [(1, 3)], "c's nearest is b, declared elsewhere: c pairs with nobody"
+    assert translation_pairs(entries, similarity) == [(1, 3)], "c's nearest, b, is declared: c has no pair"
     similarity[0, 2] = similarity[2, 0] = 0.95  # now a and c are each other's nearest: the encoders pair them
     assert translation_pairs(entries, similarity) == [(0, 2), (1, 3)]
 
