@@ -19,7 +19,7 @@ from common.encoders import Kind, SentenceEncoder
 from services.chatbot.augment import paraphrases
 from services.chatbot.engines import Analyzer, Hits, Query, Signal
 from services.chatbot.engines.bm25 import Bm25Signal
-from services.chatbot.engines.dense import DenseSignal, encode_in_batches
+from services.chatbot.engines.dense import ANSWER_WEIGHT, DenseSignal, encode_in_batches
 from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
 from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, collection_pairs, tuned_encoder
 from services.chatbot.fusion import (
@@ -140,6 +140,7 @@ class FaqCollection:
             "engines": [s.name for s in self.signals],
             "fusion": self.fusion.to_json(),
             "twins": self.twins,
+            "answer_weights": {s.name: s.answer_weight for s in self.signals if isinstance(s, DenseSignal)},
         }
         (folder / "collection.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -159,11 +160,14 @@ class FaqCollection:
         if meta["engines"] != engines.signature:
             return None
         entries = cls.load_entries(folder)
+        answer_weights = meta.get("answer_weights", {})  # none before 2026-11-29: best text only
         signals: list[Signal] = []
         for encoder in engines.encoders:
             if isinstance(encoder, TunedE5Encoder) and (folder / TUNED_MODEL_FILE).exists():
                 encoder = TunedE5Encoder(folder / TUNED_MODEL_FILE)  # this collection's own fine-tuned e5
-            dense = DenseSignal.load(folder, encoder, len(entries), engines.hnsw_above)
+            dense = DenseSignal.load(
+                folder, encoder, len(entries), engines.hnsw_above, answer_weights.get(f"dense:{encoder.name}", 0.0)
+            )
             if dense is None:
                 return None
             signals.append(dense)
@@ -353,8 +357,8 @@ def _tuning_run(
 
 # Bumped when the build makes different collections from the same entries and engines: saved collections
 # of an older revision answer at start-up while they are rebuilt. 2026-11-29: the fusion's normalisation,
-# twin questions, bagged tuning.
-BUILD_REVISION = 2
+# twin questions, bagged tuning (2); USE's entry score adds its answer's cosine (3).
+BUILD_REVISION = 3
 
 
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:
@@ -448,7 +452,10 @@ def build_collection(
             if twins is None:
                 if TWIN_ENCODER in dense_by_name and len(entries) <= TWIN_CHECK_MAX_ENTRIES:
                     # Base e5 confirms the pairs; its vectors are the collection's own when it is not fine-tuned.
-                    base = DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
+                    base = DenseSignal.build(
+                        encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above,
+                        ANSWER_WEIGHT.get(encoder.name, 0.0),
+                    )
                 twins = _twins(entries, dense_by_name, all_rows, base.index.vectors if base is not None else None)
             t_tune = time.monotonic()
             tuned = _fine_tuned(encoder, entries, held_out, twins, engines, finetune)
@@ -456,9 +463,14 @@ def build_collection(
             if tuned is not encoder:
                 base = None
             encoder = tuned
-        full = base if base is not None else DenseSignal.build(encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above)
+        answer_weight = ANSWER_WEIGHT.get(encoder.name, 0.0)
+        full = base if base is not None else DenseSignal.build(
+            encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above, answer_weight
+        )
         # A few hundred tuning questions: exact search, no second HNSW graph to build.
-        tuning_dense = DenseSignal(encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), hnsw_above=2**62)
+        tuning_dense = DenseSignal(
+            encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), 2**62, answer_weight
+        )
         dense_by_name[encoder.name] = (full, tuning_dense)
     dense_full = [dense_by_name[e.name][0] for e in engines.encoders]
     dense_tuning = [dense_by_name[e.name][1] for e in engines.encoders]
