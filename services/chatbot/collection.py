@@ -165,9 +165,8 @@ class FaqCollection:
         for encoder in engines.encoders:
             if isinstance(encoder, TunedE5Encoder) and (folder / TUNED_MODEL_FILE).exists():
                 encoder = TunedE5Encoder(folder / TUNED_MODEL_FILE)  # this collection's own fine-tuned e5
-            dense = DenseSignal.load(
-                folder, encoder, len(entries), engines.hnsw_above, answer_weights.get(f"dense:{encoder.name}", 0.0)
-            )
+            answer_weight = answer_weights.get(f"dense:{encoder.name}", 0.0)
+            dense = DenseSignal.load(folder, encoder, len(entries), engines.hnsw_above, answer_weight)
             if dense is None:
                 return None
             signals.append(dense)
@@ -448,13 +447,14 @@ def build_collection(
     seconds_finetune = 0.0
     for encoder in sorted(engines.encoders, key=lambda e: isinstance(e, TunedE5Encoder)):
         base: DenseSignal | None = None
+        weight = ANSWER_WEIGHT.get(encoder.name, 0.0)  # the tuned encoder keeps its base's name
         if isinstance(encoder, TunedE5Encoder):
             if twins is None:
                 if TWIN_ENCODER in dense_by_name and len(entries) <= TWIN_CHECK_MAX_ENTRIES:
                     # Base e5 confirms the pairs; its vectors are the collection's own when it is not fine-tuned.
                     base = DenseSignal.build(
                         encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above,
-                        ANSWER_WEIGHT.get(encoder.name, 0.0),
+                        weight,
                     )
                 twins = _twins(entries, dense_by_name, all_rows, base.index.vectors if base is not None else None)
             t_tune = time.monotonic()
@@ -463,13 +463,12 @@ def build_collection(
             if tuned is not encoder:
                 base = None
             encoder = tuned
-        answer_weight = ANSWER_WEIGHT.get(encoder.name, 0.0)
         full = base if base is not None else DenseSignal.build(
-            encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above, answer_weight
+            encoder, all_rows.texts, all_rows.kinds, all_rows.entry, len(entries), engines.hnsw_above, weight
         )
         # A few hundred tuning questions: exact search, no second HNSW graph to build.
         tuning_dense = DenseSignal(
-            encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), 2**62, answer_weight
+            encoder, full.index.vectors[kept], all_rows.entry[kept], len(entries), 2**62, weight
         )
         dense_by_name[encoder.name] = (full, tuning_dense)
     dense_full = [dense_by_name[e.name][0] for e in engines.encoders]

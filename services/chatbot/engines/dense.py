@@ -101,8 +101,8 @@ class DenseSignal:
         hnsw_above: int,
         answer_weight: float = 0.0,
     ) -> DenseSignal:
-        """``texts[r]`` belongs to entry ``row_entry[r]`` (non-decreasing, each entry's answer last); ``kinds[r]``
-        is query or passage."""
+        """``texts[r]`` belongs to entry ``row_entry[r]`` (non-decreasing, each entry's answer last);
+        ``kinds[r]`` is query or passage."""
         vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
         for kind in ("query", "passage"):
             rows = [r for r, k in enumerate(kinds) if k == kind]
@@ -150,4 +150,5 @@ class DenseSignal:
         vectors = np.load(path)
         if vectors.shape[1] != encoder.dim:
             return None
-        return cls(encoder, vectors, np.load(folder / "dense-row-entry.npy"), entries, hnsw_above, answer_weight)
+        row_entry = np.load(folder / "dense-row-entry.npy")
+        return cls(encoder, vectors, row_entry, entries, hnsw_above, answer_weight)
