@@ -362,7 +362,7 @@ BUILD_REVISION = 3
 
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:
     """Same entries, engines and build -> same version, so re-uploading an unchanged collection costs nothing."""
-    # An entry that names no translation hashes as it did before the field existed: no rebuild on upgrade.
+    # An entry that names no translation hashes as it did before the field existed.
     dumped = [e.model_dump(exclude=None if e.translation_of else {"translation_of"}) for e in entries]
     canonical = json.dumps([dumped, engines.signature, BUILD_REVISION], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
