@@ -54,14 +54,8 @@ def eval_faq(argv: list[str]) -> int:
     collection = build(settings.default_collection or "esports-rules", entries)
     build_seconds = time.monotonic() - started
     fusion = collection.fusion
-    on = "abstainer probability" if fusion.abstainer is not None else "fused score"
     print(f"faq eval: {len(entries)} entries, engines {', '.join(engines.signature)}")
-    print(f"build {build_seconds:.1f} s; fusion weights {fusion.weights}, k={fusion.k}, threshold {fusion.threshold:.3f} on the {on}")
-    print(
-        "abstention cross-validated on the tuning questions: threshold {a}, abstainer {b}".format(
-            a=fusion.report.get("cv_threshold_objective"), b=fusion.report.get("cv_abstainer_objective")
-        )
-    )
+    print(f"build {build_seconds:.1f} s; fusion weights {fusion.weights}, k={fusion.k}, threshold {fusion.threshold:.3f} on the fused score")
     paths = args.dev_set or default_question_sets(settings.default_dev_set_path)
     pooled: list = []
     for path in paths:

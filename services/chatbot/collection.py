@@ -356,8 +356,8 @@ def _tuning_run(
 
 # Bumped when the build makes different collections from the same entries and engines: saved collections
 # of an older revision answer at start-up while they are rebuilt. 2026-11-29: the fusion's normalisation,
-# twin questions, bagged tuning (2); USE's entry score adds its answer's cosine (3).
-BUILD_REVISION = 3
+# twin questions, bagged tuning (2); USE's entry score adds its answer's cosine (3); no learned abstainer (4).
+BUILD_REVISION = 4
 
 
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:

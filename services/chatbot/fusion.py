@@ -40,10 +40,6 @@ K_GRID = (1.0,)
 BAGS = 16  # bootstrap resamples of the tuning questions in the weight search (see tune)
 MAX_FALSE_ABSTENTION = 0.05
 FALSE_ABSTENTION_PENALTY = 3.0  # objective lost per unit of false abstention past MAX_FALSE_ABSTENTION
-# The learned abstainer replaces the threshold only when it wins the cross-validation by this much (summed over
-# the folds, each scoring up to 2): a win of 0.05 came from vectors that moved by 1e-4 of cosine, and that
-# abstainer then refused 14 % of the dev set's in-domain test questions against 8 % for the threshold (2026-11-29).
-ABSTAINER_MARGIN = 0.2
 # For collections without cross-language tuning questions: the weight of each encoder's cross-language
 # channel and how much lower its cross-language cosines run, as tuned on the bundled ko/en dev set.
 CROSS_PRIOR: dict[str, tuple[float, float]] = {"dense:use-multilingual": (2.0, 0.06), "dense:e5-small": (1.0, 0.06), "dense:e5-tuned": (1.0, 0.06)}
@@ -76,9 +72,11 @@ class FusionParams:
     weights: dict[str, float]  # channel ("engine|same" or "engine|cross") -> weight
     calibration: dict[str, tuple[float, float]]  # channel -> (low, high) raw scores mapped to 0 and 1
     k: float = 3.0
-    threshold: float = 0.3  # on the fused score, or on the abstainer's probability when there is one
+    threshold: float = 0.3  # on the fused score (on the abstainer's probability in collections that have one)
     report: dict[str, float] = field(default_factory=dict)  # how the tuning questions fared
-    abstainer: dict | None = None  # a logistic regression on abstention_features (see fit_abstainer), when it beat the threshold
+    # A logistic regression on abstention_features: builds chose it over the threshold when it won their
+    # cross-validation, until 2026-11-29. Collections saved with one answer with it until rebuilt.
+    abstainer: dict | None = None
     normalisation: str = "reach"  # "reach": mean over the channels that can vote; "larger-side": before 2026-11-29
 
     def to_json(self) -> dict:
@@ -153,8 +151,8 @@ def fuse(channels: dict[str, Hits], params: FusionParams) -> tuple[np.ndarray, n
 
 
 def abstention_features(channels: dict[str, Hits], params: FusionParams, entries: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Fused top score, its margin over the runner-up, the weight share of channels whose first is the answer,
-    and the best rank-1 evidence on each language side."""
+    """The abstainer's features (collections saved with one): fused top score, its margin over the runner-up,
+    the weight share of channels whose first is the answer, and the best rank-1 evidence on each language side."""
     top = float(scores[0]) if scores.size else 0.0
     margin = top - (float(scores[1]) if scores.size > 1 else 0.0)
     best = int(entries[0]) if entries.size else -1
@@ -175,70 +173,6 @@ def abstention_features(channels: dict[str, Hits], params: FusionParams, entries
 def abstainer_probability(model: dict, features: np.ndarray) -> np.ndarray:
     z = (features - np.array(model["mean"])) / np.array(model["scale"])
     return 1.0 / (1.0 + np.exp(-(z @ np.array(model["coef"]) + model["bias"])))
-
-
-def fit_abstainer(features: np.ndarray, in_domain: np.ndarray, weight: np.ndarray, l2: float = 1.0) -> dict:
-    """Weighted logistic regression (in-domain vs out-of-domain) by Newton steps; features are standardised."""
-    mean = features.mean(axis=0)
-    scale = np.maximum(features.std(axis=0), 1e-6)
-    x = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
-    y = in_domain.astype(float)
-    w = weight / weight.mean()
-    beta = np.zeros(x.shape[1])
-    penalty = np.diag([l2] * (x.shape[1] - 1) + [0.0])
-    for _ in range(25):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        gradient = x.T @ (w * (p - y)) + penalty @ beta
-        hessian = (x * (w * p * (1 - p))[:, None]).T @ x + penalty + 1e-9 * np.eye(x.shape[1])
-        beta -= np.linalg.solve(hessian, gradient)
-    return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": beta[:-1].tolist(), "bias": float(beta[-1])}
-
-
-def choose_abstention(
-    params: FusionParams, runs: list[dict[str, Hits]], gold: list[int | None], weight: np.ndarray, folds: int = 5, seed: int = 0
-) -> FusionParams:
-    """Keep the threshold on the fused score, or switch to the abstainer when it does clearly better in
-    cross-validation (by ``ABSTAINER_MARGIN``)."""
-    fused = [fuse(run, params) for run in runs]
-    top = np.array([float(s[0]) if s.size else 0.0 for _, s in fused])
-    correct = np.array([bool(e.size) and g is not None and int(e[0]) == g for (e, _), g in zip(fused, gold, strict=True)])
-    in_domain = np.array([g is not None for g in gold])
-    if in_domain.all() or not in_domain.any():
-        return params
-    features = np.stack([abstention_features(run, params, e, s) for run, (e, s) in zip(runs, fused, strict=True)])
-    fold = np.random.default_rng(seed).integers(0, folds, len(runs))
-    plain = learned = 0.0
-    for f in range(folds):
-        train, test = fold != f, fold == f
-        if not test.any() or in_domain[train].all() or not in_domain[train].any():
-            continue
-        threshold, _, _ = best_threshold(top[train], correct[train], in_domain[train], weight[train])
-        plain += _objective(top[test] >= threshold, correct[test], in_domain[test], weight[test])
-        model = fit_abstainer(features[train], in_domain[train], weight[train])
-        probability = abstainer_probability(model, features)
-        threshold, _, _ = best_threshold(probability[train], correct[train], in_domain[train], weight[train])
-        learned += _objective(probability[test] >= threshold, correct[test], in_domain[test], weight[test])
-    logger.info("abstention chosen", extra={"threshold_objective": round(plain, 4), "abstainer_objective": round(learned, 4)})
-    params.report["cv_threshold_objective"] = round(plain, 4)
-    params.report["cv_abstainer_objective"] = round(learned, 4)
-    if learned <= plain + ABSTAINER_MARGIN:
-        return params
-    model = fit_abstainer(features, in_domain, weight)
-    probability = abstainer_probability(model, features)
-    threshold, _, report = best_threshold(probability, correct, in_domain, weight)
-    params.abstainer, params.threshold = model, threshold
-    params.report.update(report)
-    return params
-
-
-def _objective(answered: np.ndarray, correct: np.ndarray, in_domain: np.ndarray, weight: np.ndarray) -> float:
-    """The tuning objective on one fold: right answers + right abstentions, false abstention past 5 % penalised."""
-    n_in = max(float(weight[in_domain].sum()), 1e-9)
-    n_ood = max(float(weight[~in_domain].sum()), 1e-9)
-    right = float((weight * (answered & correct & in_domain)).sum()) / n_in
-    ood = float((weight * (~answered & ~in_domain)).sum()) / n_ood
-    false_abstention = float((weight * (~answered & in_domain)).sum()) / n_in
-    return right + ood - FALSE_ABSTENTION_PENALTY * max(0.0, false_abstention - MAX_FALSE_ABSTENTION)
 
 
 def side_weights(weights: dict[str, float]) -> tuple[float, float]:
@@ -345,10 +279,10 @@ def tune(
     # moved the single best one by a tenth of the score range).
     threshold = float(np.median([best_threshold(scores[0], right[0], in_domain, weight * sample)[0] for sample in samples]))
     weights = {n: round(float(x), 4) for n, x in zip(names, w, strict=True)}
-    params = choose_abstention(FusionParams(weights, calibration, k, threshold, report), runs, gold, weight)
+    params = FusionParams(weights, calibration, k, threshold, report)
     logger.info(
         "fusion tuned",
-        extra={"weights": params.weights, "k": params.k, "threshold": round(params.threshold, 4), "abstainer": params.abstainer is not None, **params.report},
+        extra={"weights": params.weights, "k": params.k, "threshold": round(params.threshold, 4), **params.report},
     )
     return params
 
