@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -33,6 +34,10 @@ def eval_faq(argv: list[str]) -> int:
         help="questions to score, repeatable, one build for all (default: the dev set and the held-out sets beside it, *-fresh*.json)",
     )
     parser.add_argument("--finetune-steps", type=int, help="fine-tuning steps of e5-tuned (default: MALGEUL_CHATBOT_FINETUNE_STEPS; 0: base e5)")
+    parser.add_argument(
+        "--finetune-seed", type=int,
+        help="seed of e5's fine-tuning (default 13): builds with other seeds show how much a result is noise",
+    )
     parser.add_argument("--misses", action="store_true", help="list every wrong answer")
     parser.add_argument("--json", action="store_true", help="also print the report as JSON")
     parser.add_argument(
@@ -48,13 +53,18 @@ def eval_faq(argv: list[str]) -> int:
     from services.chatbot.startup import collection_builder, default_tuning
 
     settings, engines = _engines(args.encoders.split(",") if args.encoders else None, args.finetune_steps)
+    if args.finetune_seed is not None and engines.finetune is not None:
+        finetune = dataclasses.replace(engines.finetune, seed=args.finetune_seed)
+        engines = dataclasses.replace(engines, finetune=finetune)
     entries = load_entries(settings.default_collection_path)
     started = time.monotonic()
     build = collection_builder(settings, engines, default_tuning(entries, settings))
     collection = build(settings.default_collection or "esports-rules", entries)
     build_seconds = time.monotonic() - started
     fusion = collection.fusion
-    print(f"faq eval: {len(entries)} entries, engines {', '.join(engines.signature)}")
+    tuning = engines.finetune
+    tuned = f"; e5 fine-tuning seed {tuning.seed}" if tuning and tuning.max_steps else ""
+    print(f"faq eval: {len(entries)} entries, engines {', '.join(engines.signature)}{tuned}")
     print(f"build {build_seconds:.1f} s; fusion weights {fusion.weights}, k={fusion.k}, threshold {fusion.threshold:.3f} on the fused score")
     paths = args.dev_set or default_question_sets(settings.default_dev_set_path)
     pooled: list = []

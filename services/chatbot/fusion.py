@@ -395,6 +395,6 @@ def best_threshold(
         "top1_answered": round(float(answered_right[i]), 4),
         "false_abstention": round(float(false_abstention[i]), 4),
         "ood_abstention": round(float(ood_abstention[i]), 4),
-        "questions": int(len(s)),
+        "questions": len(s),
     }
     return threshold, float(objective[i]), report
