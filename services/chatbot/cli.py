@@ -65,7 +65,10 @@ def eval_faq(argv: list[str]) -> int:
     tuning = engines.finetune
     tuned = f"; e5 fine-tuning seed {tuning.seed}" if tuning and tuning.max_steps else ""
     print(f"faq eval: {len(entries)} entries, engines {', '.join(engines.signature)}{tuned}")
-    print(f"build {build_seconds:.1f} s; fusion weights {fusion.weights}, k={fusion.k}, threshold {fusion.threshold:.3f} on the fused score")
+    print(
+        f"build {build_seconds:.1f} s; fusion weights {fusion.weights}, k={fusion.k}, "
+        f"threshold {fusion.threshold:.3f} on the fused score"
+    )
     paths = args.dev_set or default_question_sets(settings.default_dev_set_path)
     pooled: list = []
     for path in paths:

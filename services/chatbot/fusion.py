@@ -151,8 +151,9 @@ def fuse(channels: dict[str, Hits], params: FusionParams) -> tuple[np.ndarray, n
 
 
 def abstention_features(channels: dict[str, Hits], params: FusionParams, entries: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """The abstainer's features (collections saved with one): fused top score, its margin over the runner-up,
-    the weight share of channels whose first is the answer, and the best rank-1 evidence on each language side."""
+    """The abstainer's features (collections saved with one): fused top score, its margin over the
+    runner-up, the weight share of channels whose first is the answer, and the best rank-1 evidence on
+    each language side."""
     top = float(scores[0]) if scores.size else 0.0
     margin = top - (float(scores[1]) if scores.size > 1 else 0.0)
     best = int(entries[0]) if entries.size else -1
@@ -282,7 +283,8 @@ def tune(
     params = FusionParams(weights, calibration, k, threshold, report)
     logger.info(
         "fusion tuned",
-        extra={"weights": params.weights, "k": params.k, "threshold": round(params.threshold, 4), **params.report},
+        extra={"weights": params.weights, "k": params.k, "threshold": round(params.threshold, 4),
+               **params.report},
     )
     return params
 

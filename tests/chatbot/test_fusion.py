@@ -60,15 +60,19 @@ def test_threshold_respects_the_false_abstention_budget() -> None:
 def test_a_collection_saved_with_an_abstainer_abstains_by_it_until_rebuilt() -> None:
     # Builds chose a learned abstainer over the threshold until 2026-11-29; such a collection, loaded after
     # an upgrade, must answer as it was built while it is rebuilt.
-    channels = {"a|same": _hits([0, 1], [0.9, 0.5]), "b|same": _hits([1, 0], [0.9, 0.5])}  # the engines disagree
-    params = FusionParams(weights={"a|same": 1.0, "b|same": 1.0}, calibration={"a|same": (0.3, 0.8), "b|same": (0.3, 0.8)}, k=1.0)
+    channels = {"a|same": _hits([0, 1], [0.9, 0.5]), "b|same": _hits([1, 0], [0.9, 0.5])}  # engines disagree
+    params = FusionParams(
+        weights={"a|same": 1.0, "b|same": 1.0},
+        calibration={"a|same": (0.3, 0.8), "b|same": (0.3, 0.8)},
+        k=1.0,
+    )
     entries, scores = fuse(channels, params)
     assert params.confidence(channels, entries, scores) == float(scores[0]) > 0.5
     # Features: top score, margin, agreement, best evidence same / cross. This one trusts agreement only.
     abstainer = {"mean": [0.0] * 5, "scale": [1.0] * 5, "coef": [0.0, 0.0, 8.0, 0.0, 0.0], "bias": -5.0}
     saved = FusionParams.from_json({**params.to_json(), "abstainer": abstainer, "threshold": 0.5})
     entries, scores = fuse(channels, saved)
-    assert saved.confidence(channels, entries, scores) < 0.5, "half the weight agrees: the abstainer says off-topic"
+    assert saved.confidence(channels, entries, scores) < 0.5, "half the weight agrees: it says off-topic"
     agreeing = {"a|same": _hits([0, 1], [0.9, 0.5]), "b|same": _hits([0, 1], [0.9, 0.5])}
     entries, scores = fuse(agreeing, saved)
     assert saved.confidence(agreeing, entries, scores) > 0.5
