@@ -36,7 +36,7 @@ class WhisperEngine:
     name = "faster-whisper"
 
     def __init__(
-        self, location: ModelLocation, compute_type: str = "int8", threads: int = 2, beam_size: int = 1
+        self, location: ModelLocation, compute_type: str = "float32", threads: int = 2, beam_size: int = 1
     ) -> None:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self.model = self._worker.submit(self._create, location.ref, compute_type, threads).result()
