@@ -19,7 +19,7 @@ from common.encoders import Kind, SentenceEncoder
 from services.chatbot.augment import paraphrases
 from services.chatbot.engines import Analyzer, Hits, Query, Signal
 from services.chatbot.engines.bm25 import Bm25Signal
-from services.chatbot.engines.dense import ANSWER_WEIGHT, DenseSignal, encode_in_batches
+from services.chatbot.engines.dense import ANSWER_WEIGHT, DenseSignal, encode_in_batches, signal_name
 from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
 from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, collection_pairs, tuned_encoder
 from services.chatbot.fusion import (
@@ -62,7 +62,7 @@ class Engines:
     @property
     def signature(self) -> list[str]:
         """Names of the engines a collection built now would have (a stored one with others is rebuilt)."""
-        names = [f"dense:{e.name}" for e in self.encoders]
+        names = [signal_name(e.name) for e in self.encoders]
         if self.lexical:
             names.append("bm25")
         if self.starspace is not None:
@@ -165,7 +165,7 @@ class FaqCollection:
         for encoder in engines.encoders:
             if isinstance(encoder, TunedE5Encoder) and (folder / TUNED_MODEL_FILE).exists():
                 encoder = TunedE5Encoder(folder / TUNED_MODEL_FILE)  # this collection's own fine-tuned e5
-            answer_weight = answer_weights.get(f"dense:{encoder.name}", 0.0)
+            answer_weight = answer_weights.get(signal_name(encoder.name), 0.0)
             dense = DenseSignal.load(folder, encoder, len(entries), engines.hnsw_above, answer_weight)
             if dense is None:
                 return None

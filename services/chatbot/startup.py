@@ -14,6 +14,7 @@ from common.health import Readiness
 from services.chatbot.collection import Engines, FaqCollection, build_collection
 from services.chatbot.config import ChatbotSettings
 from services.chatbot.dataset import load_dev_set, load_entries, load_ood_pool
+from services.chatbot.engines.dense import SIGNAL_PREFIX
 from services.chatbot.engines.starspace import StarSpaceConfig
 from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder
 from services.chatbot.fusion import TuningQuestion
@@ -121,9 +122,9 @@ def previous_engines(settings: ChatbotSettings, current: Engines):
     def engines_for(signature: list[str]) -> Engines | None:
         encoders = []
         for name in signature:
-            if not name.startswith("dense:"):
+            if not name.startswith(SIGNAL_PREFIX):
                 continue
-            encoder_name = name.removeprefix("dense:")
+            encoder_name = name.removeprefix(SIGNAL_PREFIX)
             encoder = next((e for e in current.encoders if e.name == encoder_name), None) or extra.get(encoder_name)
             if encoder is None:
                 try:

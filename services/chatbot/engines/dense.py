@@ -22,6 +22,12 @@ logger = logging.getLogger("malgeul.chatbot.dense")
 # of the question's language first for 22 of the dev set's 30 tune questions, 27 with its answer's cosine
 # added (0.69 -> 0.76 on the 115 test questions). e5 gained nothing (29 -> 30 tune, 105 -> 103 test).
 ANSWER_WEIGHT = {"use-multilingual": 1.0}
+SIGNAL_PREFIX = "dense:"  # a dense signal is named after its encoder: "dense:e5-tuned"
+
+
+def signal_name(encoder_name: str) -> str:
+    """The name of ``encoder_name``'s dense signal, by which saved collections and fusion weights key it."""
+    return SIGNAL_PREFIX + encoder_name
 
 
 def encoder_slug(name: str) -> str:
@@ -81,7 +87,7 @@ class DenseSignal:
         answer_weight: float = 0.0,
     ) -> None:
         self.encoder = encoder
-        self.name = f"dense:{encoder.name}"
+        self.name = signal_name(encoder.name)
         self.row_entry = row_entry.astype(np.int64)
         self.entries = entries
         self.index = VectorIndex(vectors, hnsw_above)
