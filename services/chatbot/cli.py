@@ -69,6 +69,12 @@ def eval_faq(argv: list[str]) -> int:
         f"build {build_seconds:.1f} s; fusion weights {fusion.weights}, k={fusion.k}, "
         f"threshold {fusion.threshold:.3f} on the fused score"
     )
+    if collection.off_topic is not None:
+        margin = "none" if fusion.off_topic_margin is None else f"{fusion.off_topic_margin:.2f}"
+        print(
+            f"off-topic examples: {len(collection.off_topic.texts)} by {collection.off_topic.signal}, "
+            f"margin {margin} (abstains when one is nearer than the answer by more)"
+        )
     paths = args.dev_set or default_question_sets(settings.default_dev_set_path)
     pooled: list = []
     for path in paths:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -28,11 +29,14 @@ from services.chatbot.fusion import (
     channel,
     cross_prior_weights,
     fuse,
+    kind_weights,
     language_of,
     reach_of,
     split_channels,
     tune,
+    tune_off_topic_margin,
 )
+from services.chatbot.offtopic import OffTopicExamples
 from services.chatbot.schemas import Candidate, FaqEntry
 
 logger = logging.getLogger("malgeul.chatbot.collection")
@@ -88,6 +92,7 @@ class FaqCollection:
         fusion: FusionParams,
         engines: Engines,
         twins: list[tuple[int, int]] = (),  # type: ignore[assignment]
+        off_topic: OffTopicExamples | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -96,21 +101,49 @@ class FaqCollection:
         self.fusion = fusion
         self.engines = engines
         self.twins = [(int(a), int(b)) for a, b in twins]
+        self.off_topic = off_topic
         self._same, self._twin = language_maps(entries, self.twins)
         self._reach = {lang: reach_of(self._same[lang], self._twin[lang]) for lang in self._same}  # not per query
 
     def hits(self, text: str) -> dict[str, Hits]:
-        """Every engine's candidates for ``text`` (the e5 encoder takes both cores when they are free)."""
+        """Every engine's candidates for ``text``."""
+        return self._search(text)[0]
+
+    def _search(self, text: str) -> tuple[dict[str, Hits], dict[str, np.ndarray]]:
+        """Every engine's candidates for ``text``, and its vector by each dense engine (the e5 encoder takes
+        both cores when they are free)."""
         query = Query(text=text, terms=self.engines.analyzer.terms(text))
-        return {s.name: s.search(query, CANDIDATES_PER_ENGINE) for s in self.signals}
+        dense = [s for s in self.signals if isinstance(s, DenseSignal)]
+        vectors = {s.name: s.encoder.encode([text], kind="query")[0] for s in dense}
+        hits = {
+            s.name: s.search_vector(vectors[s.name], CANDIDATES_PER_ENGINE)
+            if s.name in vectors
+            else s.search(query, CANDIDATES_PER_ENGINE)
+            for s in self.signals
+        }
+        return hits, vectors
+
+    def _split(self, question: str, hits: dict[str, Hits]) -> dict[str, Hits]:
+        lang = language_of(question)
+        return split_channels(hits, self._same[lang], self._twin[lang], reach=self._reach[lang])
 
     def channels(self, question: str) -> dict[str, Hits]:
         """Each engine's candidates, split into the question's language and the other one."""
-        lang = language_of(question)
-        return split_channels(self.hits(question), self._same[lang], self._twin[lang], reach=self._reach[lang])
+        return self._split(question, self.hits(question))
+
+    def off_topic_gap(self, vectors: dict[str, np.ndarray], entry: int) -> float | None:
+        """How much nearer the question is to the nearest off-topic example than to ``entry`` (None without
+        examples)."""
+        if self.off_topic is None:
+            return None
+        name = self.off_topic.signal
+        signal = next(s for s in self.signals if isinstance(s, DenseSignal) and s.name == name)
+        vector = vectors[signal.name]
+        return self.off_topic.nearest(vector) - signal.entry_score(vector, entry)
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
-        channels = self.channels(question)
+        hits, vectors = self._search(question)
+        channels = self._split(question, hits)
         entries, scores = fuse(channels, self.fusion)
         candidates = [
             Candidate(
@@ -122,6 +155,10 @@ class FaqCollection:
             for e, s in zip(entries[:top_k].tolist(), scores[:top_k].tolist(), strict=True)
         ]
         abstained = not candidates or self.fusion.confidence(channels, entries, scores) < self.fusion.threshold
+        margin = self.fusion.off_topic_margin
+        if not abstained and margin is not None:
+            gap = self.off_topic_gap(vectors, int(entries[0]))
+            abstained = gap is not None and gap > margin
         return Answer(candidates, abstained)
 
     def save(self, folder: Path) -> None:
@@ -134,6 +171,8 @@ class FaqCollection:
             model_file = getattr(getattr(signal, "encoder", None), "model_file", None)
             if model_file is not None:
                 shutil.copyfile(model_file, folder / TUNED_MODEL_FILE)
+        if self.off_topic is not None:
+            self.off_topic.save(folder)
         meta = {
             "name": self.name,
             "version": self.version,
@@ -175,7 +214,11 @@ class FaqCollection:
         if engines.starspace is not None:
             signals.append(StarSpaceSignal.load(folder))
         fusion = FusionParams.from_json(meta["fusion"])
-        return cls(meta["name"], meta["version"], entries, signals, fusion, engines, meta.get("twins", []))
+        off_topic = OffTopicExamples.load(folder)
+        if off_topic is not None and off_topic.signal not in {s.name for s in signals}:
+            off_topic = None
+        twins = meta.get("twins", [])
+        return cls(meta["name"], meta["version"], entries, signals, fusion, engines, twins, off_topic)
 
 
 def entry_language(entry: FaqEntry) -> str:
@@ -356,8 +399,9 @@ def _tuning_run(
 
 # Bumped when the build makes different collections from the same entries and engines: saved collections
 # of an older revision answer at start-up while they are rebuilt. 2026-11-29: the fusion's normalisation,
-# twin questions, bagged tuning (2); USE's entry score adds its answer's cosine (3); no learned abstainer (4).
-BUILD_REVISION = 4
+# twin questions, bagged tuning (2); USE's entry score adds its answer's cosine (3); no learned abstainer (4);
+# off-topic examples (5).
+BUILD_REVISION = 5
 
 
 def content_version(entries: list[FaqEntry], engines: Engines) -> str:
@@ -529,6 +573,9 @@ def build_collection(
     # Without cross-language questions to tune on, cross-language channels keep the weights of the prior.
     fixed = None if cross_questions else cross_prior_weights(names)
     fusion = tune(names, runs, [q.entry for q in tuning], [q.kind for q in tuning], fixed=fixed)
+    fusion, off_topic = _off_topic_rule(
+        fusion, list(ood_questions), tuning, runs, tuning_vectors, dense_tuning
+    )
 
     signals: list[Signal] = [*dense_full]
     if lexical_full is not None:
@@ -550,4 +597,52 @@ def build_collection(
             "seconds_total": round(time.monotonic() - started, 2),
         },
     )
-    return FaqCollection(name, version, entries, signals, fusion, engines, twins)
+    return FaqCollection(name, version, entries, signals, fusion, engines, twins, off_topic)
+
+
+def _off_topic_rule(
+    fusion: FusionParams,
+    examples: list[str],
+    tuning: list[TuningQuestion],
+    runs: list[dict[str, Hits]],
+    vectors: dict[str, np.ndarray],
+    dense: list[DenseSignal],
+) -> tuple[FusionParams, OffTopicExamples | None]:
+    """The off-topic examples, embedded by the dense engine the tuned fusion weighs most, and the fusion
+    with the margin (and threshold) tuned on the held-out questions; the fusion unchanged without examples."""
+    if not examples or not dense:
+        return fusion, None
+    weight = {s.name: sum(w for c, w in fusion.weights.items() if c.rsplit("|", 1)[0] == s.name)
+              for s in dense}
+    signal = max(dense, key=lambda s: weight[s.name])
+    asked = vectors[signal.name]  # the tuning questions' vectors, the examples among them
+    row = {q.text: i for i, q in reversed(list(enumerate(tuning)))}
+    if all(t in row for t in examples):
+        own = np.array([asked[row[t]] for t in examples])
+    else:
+        own = encode_in_batches(signal.encoder, examples, "query")
+    # An example as near an entry as a typical question about that entry is not off-topic for this collection
+    # (the bundled pool asks what a PC bang costs per hour: a gaming café's FAQ answers that).
+    right = [signal.entry_score(asked[i], q.entry) for i, q in enumerate(tuning) if q.entry is not None]
+    typical = float(np.median(right)) if right else 1.0
+    kept = [i for i, v in enumerate(own) if signal.search_vector(v, 1).scores[0] < typical]
+    if not kept:
+        return fusion, None
+    off_topic = OffTopicExamples(signal.name, [examples[i] for i in kept], own[kept].astype(np.float32))
+    nearest = off_topic.nearest_held_out([q.text for q in tuning], asked)
+    top_score, correct, gap = np.zeros(len(tuning)), np.zeros(len(tuning), dtype=bool), np.zeros(len(tuning))
+    for i, (q, run) in enumerate(zip(tuning, runs, strict=True)):
+        entries, scores = fuse(run, fusion)
+        if entries.size:
+            top_score[i], correct[i] = scores[0], entries[0] == q.entry
+            gap[i] = nearest[i] - signal.entry_score(asked[i], int(entries[0]))
+    in_domain = np.array([q.entry is not None for q in tuning])
+    weights = kind_weights([q.kind for q in tuning], in_domain)
+    margin, threshold, report = tune_off_topic_margin(top_score, correct, in_domain, weights, gap)
+    logger.info(
+        "off-topic margin tuned",
+        extra={"signal": signal.name, "examples": len(kept), "dropped": len(examples) - len(kept),
+               "margin": margin, "threshold": round(threshold, 4), **report},
+    )
+    report = {**fusion.report, **report, "off_topic_margin": margin}
+    return dataclasses.replace(fusion, off_topic_margin=margin, threshold=threshold, report=report), off_topic

@@ -37,6 +37,7 @@ WEIGHT_GRID = (0.0, 1.0, 2.0)  # finer grids fitted the tuning questions better 
 # k = 1 (votes 1, 2/3, 1/2... by rank): with k also in the grid it was chosen by differences of ~0.01 in the
 # tuning objective, and k = 3 or 10 answered 67-68 of the 83 same-language test questions against 73 (2026-11-29).
 K_GRID = (1.0,)
+OFF_TOPIC_MARGINS = tuple(round(0.02 * i, 2) for i in range(16))  # cosine differences, 0 to 0.3
 BAGS = 16  # bootstrap resamples of the tuning questions in the weight search (see tune)
 MAX_FALSE_ABSTENTION = 0.05
 FALSE_ABSTENTION_PENALTY = 3.0  # objective lost per unit of false abstention past MAX_FALSE_ABSTENTION
@@ -77,6 +78,9 @@ class FusionParams:
     # A logistic regression on abstention_features: builds chose it over the threshold when it won their
     # cross-validation, until 2026-11-29. Collections saved with one answer with it until rebuilt.
     abstainer: dict | None = None
+    # Abstain too when the question is nearer one of the collection's off-topic examples than its answer
+    # by more than this (cosines of the encoder the examples were embedded with; None: no such rule).
+    off_topic_margin: float | None = None
     normalisation: str = "reach"  # "reach": mean over the channels that can vote; "larger-side": before 2026-11-29
 
     def to_json(self) -> dict:
@@ -263,12 +267,7 @@ def tune(
     combos = np.array([w for w in itertools.product(*grids) if sum(w) > 0], dtype=np.float64)
     same = np.array([n.endswith("|same") for n in names])
     tensors = {k: _vote_tensor(names, runs, gold, calibration, k) for k in K_GRID}
-    rng = np.random.default_rng(seed)
-    samples = (
-        [np.bincount(rng.integers(0, len(gold), len(gold)), minlength=len(gold)) for _ in range(bags)]
-        if bags > 1
-        else [np.ones(len(gold))]
-    )
+    samples = resamples(len(gold), bags, seed)
     chosen = [_best_grid_point(combos, tensors, same, in_domain, weight * sample) for sample in samples]
     w = np.mean([c[0] for c in chosen], axis=0)
     ks = [c[1] for c in chosen]
@@ -287,6 +286,59 @@ def tune(
                **params.report},
     )
     return params
+
+
+def resamples(n: int, bags: int = BAGS, seed: int = 0) -> list[np.ndarray]:
+    """``bags`` bootstrap resamples of ``n`` questions, as counts per question (all ones when bags <= 1)."""
+    if bags <= 1:
+        return [np.ones(n)]
+    rng = np.random.default_rng(seed)
+    return [np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(bags)]
+
+
+def tune_off_topic_margin(
+    top_score: np.ndarray,
+    top_correct: np.ndarray,
+    in_domain: np.ndarray,
+    weight: np.ndarray,
+    gap: np.ndarray,
+    bags: int = BAGS,
+    seed: int = 0,
+) -> tuple[float | None, float, dict]:
+    """The off-topic margin and the threshold that go together (margin None when no margin helps), and how
+    the tuning questions fare with both.
+
+    ``gap[i]``: how much nearer question ``i`` is to the nearest off-topic example than to its fused answer.
+    A question whose gap is above the margin is abstained on, whatever its fused score. Each bootstrap
+    resample picks the margin with the best tuning objective (ties: the larger margin, which abstains on
+    fewer questions; none at all is the largest) and the median pick is kept.
+    """
+    samples = resamples(len(top_score), bags, seed)
+    grid = [*OFF_TOPIC_MARGINS, np.inf]
+
+    def scores(margin: float) -> np.ndarray:
+        return np.where(gap > margin, -1.0, top_score)
+
+    picks = []
+    for sample in samples:
+        objectives = [best_threshold(scores(m), top_correct, in_domain, weight * sample)[1] for m in grid]
+        best = max(objectives)
+        picks.append(max(m for m, o in zip(grid, objectives, strict=True) if o >= best - 1e-9))
+    margin = float(np.median(picks))
+    # Not below 0: the forced abstentions' score of -1 would otherwise pull it there when none is needed.
+    thresholds = [best_threshold(scores(margin), top_correct, in_domain, weight * s)[0] for s in samples]
+    threshold = max(0.0, float(np.median(thresholds)))
+    abstained = scores(margin) < threshold
+
+    def share(mask: np.ndarray, of: np.ndarray) -> float:
+        return round(float((weight * mask).sum() / max(float(weight[of].sum()), 1e-9)), 4)
+
+    report = {
+        "top1_answered": share(top_correct & in_domain & ~abstained, in_domain),
+        "false_abstention": share(in_domain & abstained, in_domain),
+        "ood_abstention": share(~in_domain & abstained, ~in_domain),
+    }
+    return (None if np.isinf(margin) else margin), threshold, report
 
 
 def _top_of(

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from services.chatbot.engines import Hits
-from services.chatbot.fusion import FusionParams, best_threshold, fuse, language_of, split_channels, tune
+from services.chatbot.fusion import (
+    FusionParams,
+    best_threshold,
+    fuse,
+    language_of,
+    split_channels,
+    tune,
+    tune_off_topic_margin,
+)
+from services.chatbot.offtopic import OffTopicExamples
 
 
 def _hits(entries: list[int], scores: list[float]) -> Hits:
@@ -127,3 +136,48 @@ def test_tuning_is_steady_across_resamples_of_the_questions() -> None:
     assert first.weights["a|same"] > first.weights["b|same"]
     assert abs(first.weights["a|same"] - second.weights["a|same"]) <= 0.5, "bagged weights barely depend on the resampling"
     assert abs(first.threshold - second.threshold) <= 0.1
+
+
+def _margin_case(ood_gap: float, in_gap: float) -> tuple:
+    """40 right in-domain answers and 20 off-topic questions, half of which score as high as right answers."""
+    rng = np.random.default_rng(1)
+    high_ood = rng.uniform(0.5, 0.8, 10)
+    scores = np.concatenate([rng.uniform(0.4, 0.9, 40), rng.uniform(0.05, 0.2, 10), high_ood])
+    in_domain = np.arange(60) < 40
+    gap = np.concatenate(
+        [
+            in_gap + rng.uniform(-0.05, 0.05, 40),
+            rng.uniform(-0.3, 0.3, 10),
+            ood_gap + rng.uniform(-0.02, 0.02, 10),
+        ]
+    )
+    weight = np.where(in_domain, 1 / 40, 1 / 20)
+    return scores, in_domain.copy(), in_domain, weight, gap
+
+
+def test_off_topic_questions_that_score_high_are_caught_by_their_nearness_to_an_off_topic_example() -> None:
+    scores, correct, in_domain, weight, gap = _margin_case(ood_gap=0.15, in_gap=-0.2)
+    margin, threshold, report = tune_off_topic_margin(scores, correct, in_domain, weight, gap)
+    assert margin is not None and -0.15 < margin < 0.13
+    abstained = (scores < threshold) | (gap > margin)
+    assert abstained[~in_domain].all() and not abstained[in_domain].any()
+    assert report["ood_abstention"] == 1.0 and report["false_abstention"] == 0.0
+
+
+def test_no_off_topic_margin_when_the_examples_look_like_the_collection() -> None:
+    # The in-domain questions are as near the examples as the off-topic ones: any margin would refuse them.
+    scores, correct, in_domain, weight, gap = _margin_case(ood_gap=0.15, in_gap=0.15)
+    margin, threshold, _ = tune_off_topic_margin(scores, correct, in_domain, weight, gap)
+    assert margin is None
+    assert threshold == best_threshold(scores, correct, in_domain, weight)[0]
+
+
+def test_an_off_topic_example_asked_in_tuning_is_not_compared_with_itself() -> None:
+    texts = [f"example {i}" for i in range(10)]
+    vectors = np.eye(10, 16, dtype=np.float32)
+    examples = OffTopicExamples("dense:test", texts, vectors)
+    asked = np.stack([vectors[3], 0.6 * vectors[3] + 0.8 * vectors[7]])
+    nearest = examples.nearest_held_out(["example 3", "another question"], asked)
+    assert nearest[0] < 0.5, "example 3 and the one beside it (its fold) are left out"
+    assert nearest[1] == np.float32(0.8)
+    assert examples.nearest(vectors[3]) == 1.0

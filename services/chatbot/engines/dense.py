@@ -140,6 +140,12 @@ class DenseSignal:
             entries, found = entries[order], found[order]
         return Hits(entries[:n], found[:n].astype(np.float32))
 
+    def entry_score(self, vector: np.ndarray, entry: int) -> float:
+        """The raw score ``search_vector`` gives ``entry``, computed for that entry alone."""
+        start, answer = int(self._starts[entry]), int(self._answers[entry])
+        cos = self.index.vectors[start : answer + 1] @ vector
+        return float(cos.max() + self.answer_weight * cos[-1])
+
     def save(self, folder: Path) -> None:
         slug = encoder_slug(self.encoder.name)
         np.save(folder / f"dense-{slug}.npy", self.index.vectors)

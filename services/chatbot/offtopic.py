@@ -1,0 +1,58 @@
+"""Off-topic examples: questions a collection must not answer, as a second abstention rule.
+
+The fused score alone lets through off-topic questions that share a topic with an entry ("How do I set up
+OBS for streaming?" against the rule on streaming one's matches). Such a question is usually nearer one
+of the off-topic examples (the bundled pool, ``data/faq/ood-pool.json``) than the entry it would get:
+the collection abstains when the nearest example is closer than the answer by more than a margin tuned
+on the held-out questions (``fusion.tune_off_topic_margin``). Similarities are cosines of one encoder,
+the one the tuned fusion weighs most.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from services.chatbot.engines.dense import encoder_slug
+
+FOLDS = 5  # an example asked as a tuning question is compared with the other folds' examples only
+_META = "off-topic.json"
+
+
+@dataclass
+class OffTopicExamples:
+    signal: str  # the dense signal whose encoder embedded the examples (its vectors are comparable)
+    texts: list[str]
+    vectors: np.ndarray  # (examples, dim), L2-normalised
+
+    def nearest(self, vector: np.ndarray) -> float:
+        """The cosine of the example nearest ``vector`` (-1 with no examples)."""
+        return float((self.vectors @ vector).max()) if len(self.texts) else -1.0
+
+    def nearest_held_out(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        """``nearest`` for each tuning question; a question that is itself an example is compared with the
+        examples outside its fold (contiguous folds, so an example's neighbours in the file, often the same
+        topic asked in the other language, are left out with it): else it would find itself."""
+        cos = vectors @ self.vectors.T if len(self.texts) else np.full((len(texts), 1), -1.0)
+        fold = np.arange(len(self.texts)) * FOLDS // max(len(self.texts), 1)
+        position = {t: i for i, t in enumerate(self.texts)}
+        for row, text in enumerate(texts):
+            if text in position:
+                cos[row, fold == fold[position[text]]] = -1.0
+        return cos.max(axis=1)
+
+    def save(self, folder: Path) -> None:
+        (folder / _META).write_text(json.dumps({"signal": self.signal, "texts": self.texts}, ensure_ascii=False), encoding="utf-8")
+        np.save(folder / f"off-topic-{encoder_slug(self.signal)}.npy", self.vectors)
+
+    @classmethod
+    def load(cls, folder: Path) -> OffTopicExamples | None:
+        """The saved examples, or None for a collection saved without them."""
+        if not (folder / _META).exists():
+            return None
+        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+        vectors = np.load(folder / f"off-topic-{encoder_slug(meta['signal'])}.npy")
+        return cls(meta["signal"], list(meta["texts"]), vectors)
