@@ -244,6 +244,8 @@ def twin_similarity(entries: list[FaqEntry], vectors: np.ndarray, rows: _Rows) -
     for r, (owner, role) in enumerate(zip(rows.entry.tolist(), rows.role, strict=True)):
         if role == "answer":
             answer[owner] = vectors[r]
+        elif role == "sentence":
+            continue
         else:
             question[owner] += vectors[r]
     question /= np.maximum(np.linalg.norm(question, axis=1, keepdims=True), 1e-12)
@@ -400,7 +402,7 @@ def _tuning_run(
 # Bumped when the build makes different collections from the same entries and engines: saved collections
 # of an older revision answer at start-up while they are rebuilt. 2026-11-29: the fusion's normalisation,
 # twin questions, bagged tuning (2); USE's entry score adds its answer's cosine (3); no learned abstainer (4);
-# off-topic examples (5).
+# off-topic examples, the answers' sentences as dense rows (5).
 BUILD_REVISION = 5
 
 
@@ -419,7 +421,7 @@ class _Rows:
     texts: list[str]
     kinds: list[Kind]
     entry: np.ndarray
-    role: list[str]  # "question", "alt", "answer"
+    role: list[str]  # "question", "alt", "sentence" (of the answer), "answer"
 
 
 def _rows(entries: list[FaqEntry], held_out: dict[int, str]) -> _Rows:
@@ -431,6 +433,7 @@ def _rows(entries: list[FaqEntry], held_out: dict[int, str]) -> _Rows:
         for text, kind, r in (
             [(e.question, "query", "question")]
             + [(a, "query", "alt") for a in e.alt_questions if a != held_out.get(i)]
+            + [(x, "passage", "sentence") for x in _answer_sentences(e.answer)]
             + [(e.answer[:_ANSWER_CHARS], "passage", "answer")]
         ):
             texts.append(text)
@@ -481,7 +484,8 @@ def build_collection(
     tuning += list(extra_tuning)
 
     all_rows = _rows(entries, {})
-    terms = engines.analyzer.terms_many(all_rows.texts)
+    # The answer's sentences are rows for the dense engines only: BM25 and StarSpace read the whole answer.
+    terms = engines.analyzer.terms_many([t if r != "sentence" else "" for t, r in zip(all_rows.texts, all_rows.role, strict=True)])
     kept = np.array([not (r == "alt" and held_out.get(int(e)) == t) for t, e, r in zip(all_rows.texts, all_rows.entry, all_rows.role, strict=True)])
 
     # Dense vectors of every row once; tuning uses the rows without the held-out questions. The encoders
@@ -538,7 +542,7 @@ def build_collection(
         for keep, text, owner, role, row_terms in zip(
             kept.tolist(), all_rows.texts, all_rows.entry.tolist(), all_rows.role, terms, strict=True
         ):
-            if not keep:
+            if not keep or role == "sentence":
                 continue
             if role == "answer":
                 for sentence in _answer_sentences(entries[owner].answer):

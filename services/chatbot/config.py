@@ -39,6 +39,13 @@ class ChatbotSettings(ServiceSettings):
     default_collection: str = Field(default="esports-rules", description="Name of the collection loaded at start-up when absent; empty: none.")
     default_collection_path: Path = DATA_DIR / "faq" / "esports-rules.json"
     default_dev_set_path: Path = DATA_DIR / "faq" / "esports-rules-dev.json"
+    off_topic_path: Path = Field(
+        default=DATA_DIR / "faq" / "ood-pool.json",
+        description=(
+            'Off-topic questions, {"questions": [...]}: every collection is tuned to abstain on them and refuses a '
+            "question nearer one of them than its answer (by a tuned margin). Read at each build."
+        ),
+    )
     max_collection_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="Largest collection upload.")
     max_entries: int = Field(default=20_000, ge=1)
     tuning_questions: int = Field(default=300, ge=10, description="Held-out questions used to tune each collection.")

@@ -77,7 +77,7 @@ class _NoAnalyzer:
 
 def collection_builder(settings: ChatbotSettings, engines: Engines, extra_tuning: list[TuningQuestion] | None = None):
     """The function that builds a collection with this service's engines and tuning data."""
-    ood = load_ood_pool()
+    ood = load_ood_pool(settings.off_topic_path)
 
     def build(name: str, entries: list[FaqEntry], finetune: bool = True) -> FaqCollection:
         return build_collection(
