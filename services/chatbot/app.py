@@ -96,7 +96,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
 async def put_collection(collection: CollectionName, request: Request) -> JSONResponse:
     """Replace a collection atomically with the uploaded entries (JSON, or CSV `id,question,answer`).
 
-    JSON: `{"entries": [{"id", "question", "answer", "alt_questions", "lang", "translation_of"}]}`. CSV: a
+    JSON: `{"entries": [{"id", "question", "answer", "alt_questions", "lang", "translation_of"}],
+    "off_topic": [...]}` (`off_topic`, optional: questions the collection must refuse, and any question
+    nearer one of them than its answer). CSV: a
     header row naming `id,question,answer` and optionally `alt_questions` (separated by `|`), `lang` and
     `translation_of` (the id of the entry's translation in the other language: the pair answers in the
     asker's language). The new version is
@@ -106,8 +108,8 @@ async def put_collection(collection: CollectionName, request: Request) -> JSONRe
     """
     store = _store()
     body = await _read_body(request, settings.max_collection_bytes)
-    entries = parse_collection(body, request.headers.get("content-type", ""), settings.max_entries)
-    ticket = store.submit(collection, entries)
+    upload = parse_collection(body, request.headers.get("content-type", ""), settings.max_entries)
+    ticket = store.submit(collection, upload.entries, off_topic=upload.off_topic)
     try:
         await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(ticket.future)), timeout=settings.put_wait_seconds)
     except TimeoutError:

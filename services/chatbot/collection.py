@@ -11,6 +11,7 @@ import re
 import shutil
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from services.chatbot.schemas import Candidate, FaqEntry
 logger = logging.getLogger("malgeul.chatbot.collection")
 
 CANDIDATES_PER_ENGINE = 60  # searched per engine; the best 20 of each language are kept (encoders favour the same language)
+_UPLOADED_OFF_TOPIC = "off-topic-uploaded.json"
 _ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest only dilutes its vector
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
 TWIN_ENCODER = "use-multilingual"
@@ -93,6 +95,7 @@ class FaqCollection:
         engines: Engines,
         twins: list[tuple[int, int]] = (),  # type: ignore[assignment]
         off_topic: OffTopicExamples | None = None,
+        uploaded_off_topic: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.version = version
@@ -102,6 +105,7 @@ class FaqCollection:
         self.engines = engines
         self.twins = [(int(a), int(b)) for a, b in twins]
         self.off_topic = off_topic
+        self.uploaded_off_topic = list(uploaded_off_topic)  # the upload's own, as sent (for rebuilds)
         self._same, self._twin = language_maps(entries, self.twins)
         self._reach = {lang: reach_of(self._same[lang], self._twin[lang]) for lang in self._same}  # not per query
 
@@ -131,15 +135,18 @@ class FaqCollection:
         """Each engine's candidates, split into the question's language and the other one."""
         return self._split(question, self.hits(question))
 
-    def off_topic_gap(self, vectors: dict[str, np.ndarray], entry: int) -> float | None:
-        """How much nearer the question is to the nearest off-topic example than to ``entry`` (None without
-        examples)."""
-        if self.off_topic is None:
-            return None
-        name = self.off_topic.signal
-        signal = next(s for s in self.signals if isinstance(s, DenseSignal) and s.name == name)
+    def off_topic_refuses(self, vectors: dict[str, np.ndarray], entry: int) -> bool:
+        """Whether the question (its ``vectors`` by each dense engine) is nearer an off-topic example than its
+        answer ``entry``: by more than the tuned margin, or at all for an example the upload named."""
+        examples, margin = self.off_topic, self.fusion.off_topic_margin
+        if examples is None or (margin is None and not any(examples.uploaded)):
+            return False
+        signal = next(s for s in self.signals if isinstance(s, DenseSignal) and s.name == examples.signal)
         vector = vectors[signal.name]
-        return self.off_topic.nearest(vector) - signal.entry_score(vector, entry)
+        answer = signal.entry_score(vector, entry)
+        if margin is not None and examples.nearest(vector) - answer > margin:
+            return True
+        return examples.nearest(vector, uploaded_only=True) > answer
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
         hits, vectors = self._search(question)
@@ -155,10 +162,7 @@ class FaqCollection:
             for e, s in zip(entries[:top_k].tolist(), scores[:top_k].tolist(), strict=True)
         ]
         abstained = not candidates or self.fusion.confidence(channels, entries, scores) < self.fusion.threshold
-        margin = self.fusion.off_topic_margin
-        if not abstained and margin is not None:
-            gap = self.off_topic_gap(vectors, int(entries[0]))
-            abstained = gap is not None and gap > margin
+        abstained = abstained or self.off_topic_refuses(vectors, int(entries[0]))
         return Answer(candidates, abstained)
 
     def save(self, folder: Path) -> None:
@@ -173,6 +177,9 @@ class FaqCollection:
                 shutil.copyfile(model_file, folder / TUNED_MODEL_FILE)
         if self.off_topic is not None:
             self.off_topic.save(folder)
+        if self.uploaded_off_topic:
+            uploaded = json.dumps(self.uploaded_off_topic, ensure_ascii=False)
+            (folder / _UPLOADED_OFF_TOPIC).write_text(uploaded, encoding="utf-8")
         meta = {
             "name": self.name,
             "version": self.version,
@@ -186,6 +193,12 @@ class FaqCollection:
     @staticmethod
     def load_entries(folder: Path) -> list[FaqEntry]:
         return [FaqEntry.model_validate(e) for e in json.loads((folder / "entries.json").read_text(encoding="utf-8"))]
+
+    @staticmethod
+    def load_uploaded_off_topic(folder: Path) -> list[str]:
+        """The off-topic questions uploaded with the collection (none before they could be)."""
+        path = folder / _UPLOADED_OFF_TOPIC
+        return list(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else []
 
     @staticmethod
     def saved_engines(folder: Path) -> list[str]:
@@ -218,7 +231,9 @@ class FaqCollection:
         if off_topic is not None and off_topic.signal not in {s.name for s in signals}:
             off_topic = None
         twins = meta.get("twins", [])
-        return cls(meta["name"], meta["version"], entries, signals, fusion, engines, twins, off_topic)
+        uploaded = cls.load_uploaded_off_topic(folder)
+        name, version = meta["name"], meta["version"]
+        return cls(name, version, entries, signals, fusion, engines, twins, off_topic, uploaded)
 
 
 def entry_language(entry: FaqEntry) -> str:
@@ -406,11 +421,14 @@ def _tuning_run(
 BUILD_REVISION = 5
 
 
-def content_version(entries: list[FaqEntry], engines: Engines) -> str:
-    """Same entries, engines and build -> same version, so re-uploading an unchanged collection costs nothing."""
-    # An entry that names no translation hashes as it did before the field existed.
+def content_version(entries: list[FaqEntry], engines: Engines, off_topic: Sequence[str] = ()) -> str:
+    """Same entries (and uploaded off-topic questions), engines and build -> same version, so re-uploading an
+    unchanged collection costs nothing."""
+    # An entry that names no translation hashes as it did before the field existed; likewise an upload
+    # without off-topic questions.
     dumped = [e.model_dump(exclude=None if e.translation_of else {"translation_of"}) for e in entries]
-    canonical = json.dumps([dumped, engines.signature, BUILD_REVISION], ensure_ascii=False, sort_keys=True)
+    content = [dumped, engines.signature, BUILD_REVISION] + ([list(off_topic)] if off_topic else [])
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
@@ -453,6 +471,7 @@ def build_collection(
     engines: Engines,
     *,
     ood_questions: list[str] = (),  # type: ignore[assignment]
+    off_topic: Sequence[str] = (),
     extra_tuning: list[TuningQuestion] = (),  # type: ignore[assignment]
     max_tuning: int = 300,
     seed: int = 13,
@@ -463,11 +482,13 @@ def build_collection(
     Held out for tuning: one alt question of up to ``max_tuning`` entries (they are left out of every
     engine while tuning, then put back into the dense and BM25 indexes), rule-made paraphrases of the
     questions of entries without alt questions, the given out-of-domain questions (which must be
-    abstained on) and ``extra_tuning`` (e.g. the tuning split of a dev set). With ``finetune`` false the
+    abstained on; with ``off_topic``, the upload's own, they are the collection's off-topic examples) and
+    ``extra_tuning`` (e.g. the tuning split of a dev set). With ``finetune`` false the
     e5-tuned encoder stays the base model (a quick first version that answers while the tuned one builds).
     """
     started = time.monotonic()
-    version = content_version(entries, engines)
+    version = content_version(entries, engines, off_topic)
+    ood_questions = list(dict.fromkeys([*ood_questions, *off_topic]))
     rng = random.Random(seed)
     order = list(range(len(entries)))
     rng.shuffle(order)
@@ -485,7 +506,8 @@ def build_collection(
 
     all_rows = _rows(entries, {})
     # The answer's sentences are rows for the dense engines only: BM25 and StarSpace read the whole answer.
-    terms = engines.analyzer.terms_many([t if r != "sentence" else "" for t, r in zip(all_rows.texts, all_rows.role, strict=True)])
+    analysed = [t if r != "sentence" else "" for t, r in zip(all_rows.texts, all_rows.role, strict=True)]
+    terms = engines.analyzer.terms_many(analysed)
     kept = np.array([not (r == "alt" and held_out.get(int(e)) == t) for t, e, r in zip(all_rows.texts, all_rows.entry, all_rows.role, strict=True)])
 
     # Dense vectors of every row once; tuning uses the rows without the held-out questions. The encoders
@@ -577,8 +599,8 @@ def build_collection(
     # Without cross-language questions to tune on, cross-language channels keep the weights of the prior.
     fixed = None if cross_questions else cross_prior_weights(names)
     fusion = tune(names, runs, [q.entry for q in tuning], [q.kind for q in tuning], fixed=fixed)
-    fusion, off_topic = _off_topic_rule(
-        fusion, list(ood_questions), tuning, runs, tuning_vectors, dense_tuning
+    fusion, examples = _off_topic_rule(
+        fusion, ood_questions, set(off_topic), tuning, runs, tuning_vectors, dense_tuning
     )
 
     signals: list[Signal] = [*dense_full]
@@ -601,19 +623,21 @@ def build_collection(
             "seconds_total": round(time.monotonic() - started, 2),
         },
     )
-    return FaqCollection(name, version, entries, signals, fusion, engines, twins, off_topic)
+    return FaqCollection(name, version, entries, signals, fusion, engines, twins, examples, off_topic)
 
 
 def _off_topic_rule(
     fusion: FusionParams,
     examples: list[str],
+    uploaded: set[str],
     tuning: list[TuningQuestion],
     runs: list[dict[str, Hits]],
     vectors: dict[str, np.ndarray],
     dense: list[DenseSignal],
 ) -> tuple[FusionParams, OffTopicExamples | None]:
     """The off-topic examples, embedded by the dense engine the tuned fusion weighs most, and the fusion
-    with the margin (and threshold) tuned on the held-out questions; the fusion unchanged without examples."""
+    with the margin (and threshold) tuned on the held-out questions; the fusion unchanged without examples.
+    ``uploaded``: the examples the collection's upload named, kept even when they look like its entries."""
     if not examples or not dense:
         return fusion, None
     weight = {s.name: sum(w for c, w in fusion.weights.items() if c.rsplit("|", 1)[0] == s.name)
@@ -629,20 +653,27 @@ def _off_topic_rule(
     # (the bundled pool asks what a PC bang costs per hour: a gaming café's FAQ answers that).
     right = [signal.entry_score(asked[i], q.entry) for i, q in enumerate(tuning) if q.entry is not None]
     typical = float(np.median(right)) if right else 1.0
-    kept = [i for i, v in enumerate(own) if signal.search_vector(v, 1).scores[0] < typical]
+    nearest_entry = [float(signal.search_vector(v, 1).scores[0]) for v in own]
+    kept = [i for i, near in enumerate(nearest_entry) if examples[i] in uploaded or near < typical]
     if not kept:
         return fusion, None
-    off_topic = OffTopicExamples(signal.name, [examples[i] for i in kept], own[kept].astype(np.float32))
-    nearest = off_topic.nearest_held_out([q.text for q in tuning], asked)
-    top_score, correct, gap = np.zeros(len(tuning)), np.zeros(len(tuning), dtype=bool), np.zeros(len(tuning))
+    texts = [examples[i] for i in kept]
+    flags = [t in uploaded for t in texts]
+    off_topic = OffTopicExamples(signal.name, texts, own[kept].astype(np.float32), flags)
+    asked_texts = [q.text for q in tuning]
+    nearest = off_topic.nearest_held_out(asked_texts, asked)
+    nearest_uploaded = off_topic.nearest_held_out(asked_texts, asked, uploaded_only=True)
+    top_score, correct = np.zeros(len(tuning)), np.zeros(len(tuning), dtype=bool)
+    gap, forced = np.zeros(len(tuning)), np.zeros(len(tuning), dtype=bool)
     for i, (q, run) in enumerate(zip(tuning, runs, strict=True)):
         entries, scores = fuse(run, fusion)
         if entries.size:
             top_score[i], correct[i] = scores[0], entries[0] == q.entry
-            gap[i] = nearest[i] - signal.entry_score(asked[i], int(entries[0]))
+            answer = signal.entry_score(asked[i], int(entries[0]))
+            gap[i], forced[i] = nearest[i] - answer, nearest_uploaded[i] > answer
     in_domain = np.array([q.entry is not None for q in tuning])
     weights = kind_weights([q.kind for q in tuning], in_domain)
-    margin, threshold, report = tune_off_topic_margin(top_score, correct, in_domain, weights, gap)
+    margin, threshold, report = tune_off_topic_margin(top_score, correct, in_domain, weights, gap, forced)
     logger.info(
         "off-topic margin tuned",
         extra={"signal": signal.name, "examples": len(kept), "dropped": len(examples) - len(kept),

@@ -302,6 +302,7 @@ def tune_off_topic_margin(
     in_domain: np.ndarray,
     weight: np.ndarray,
     gap: np.ndarray,
+    forced: np.ndarray | None = None,
     bags: int = BAGS,
     seed: int = 0,
 ) -> tuple[float | None, float, dict]:
@@ -309,15 +310,18 @@ def tune_off_topic_margin(
     the tuning questions fare with both.
 
     ``gap[i]``: how much nearer question ``i`` is to the nearest off-topic example than to its fused answer.
-    A question whose gap is above the margin is abstained on, whatever its fused score. Each bootstrap
+    A question whose gap is above the margin is abstained on, whatever its fused score, and so is every
+    ``forced`` one (nearer an off-topic example the upload named than its answer). Each bootstrap
     resample picks the margin with the best tuning objective (ties: the larger margin, which abstains on
     fewer questions; none at all is the largest) and the median pick is kept.
     """
     samples = resamples(len(top_score), bags, seed)
     grid = [*OFF_TOPIC_MARGINS, np.inf]
 
+    refused = np.zeros(len(top_score), dtype=bool) if forced is None else forced
+
     def scores(margin: float) -> np.ndarray:
-        return np.where(gap > margin, -1.0, top_score)
+        return np.where(refused | (gap > margin), -1.0, top_score)
 
     picks = []
     for sample in samples:

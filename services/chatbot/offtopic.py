@@ -6,12 +6,15 @@ of the off-topic examples (the bundled pool, ``data/faq/ood-pool.json``) than th
 the collection abstains when the nearest example is closer than the answer by more than a margin tuned
 on the held-out questions (``fusion.tune_off_topic_margin``). Similarities are cosines of one encoder,
 the one the tuned fusion weighs most.
+
+A collection's upload may name its own off-topic questions (``off_topic``): the operator's word that such
+questions must be refused, so a question nearer one of them than its answer is refused with no margin.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,25 +30,36 @@ class OffTopicExamples:
     signal: str  # the dense signal whose encoder embedded the examples (its vectors are comparable)
     texts: list[str]
     vectors: np.ndarray  # (examples, dim), L2-normalised
+    uploaded: list[bool] = field(default_factory=list)  # named by the collection's upload, else the service's
 
-    def nearest(self, vector: np.ndarray) -> float:
+    def __post_init__(self) -> None:
+        self.uploaded = list(self.uploaded) or [False] * len(self.texts)
+        self._uploaded = np.array(self.uploaded, dtype=bool)
+
+    def nearest(self, vector: np.ndarray, uploaded_only: bool = False) -> float:
         """The cosine of the example nearest ``vector`` (-1 with no examples)."""
-        return float((self.vectors @ vector).max()) if len(self.texts) else -1.0
+        cos = self.vectors[self._uploaded] @ vector if uploaded_only else self.vectors @ vector
+        return float(cos.max()) if cos.size else -1.0
 
-    def nearest_held_out(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+    def nearest_held_out(
+        self, texts: list[str], vectors: np.ndarray, uploaded_only: bool = False
+    ) -> np.ndarray:
         """``nearest`` for each tuning question; a question that is itself an example is compared with the
         examples outside its fold (contiguous folds, so an example's neighbours in the file, often the same
         topic asked in the other language, are left out with it): else it would find itself."""
-        cos = vectors @ self.vectors.T if len(self.texts) else np.full((len(texts), 1), -1.0)
+        cos = vectors @ self.vectors.T
         fold = np.arange(len(self.texts)) * FOLDS // max(len(self.texts), 1)
         position = {t: i for i, t in enumerate(self.texts)}
         for row, text in enumerate(texts):
             if text in position:
                 cos[row, fold == fold[position[text]]] = -1.0
-        return cos.max(axis=1)
+        if uploaded_only:
+            cos = cos[:, self._uploaded]
+        return cos.max(axis=1) if cos.shape[1] else np.full(len(texts), -1.0)
 
     def save(self, folder: Path) -> None:
-        (folder / _META).write_text(json.dumps({"signal": self.signal, "texts": self.texts}, ensure_ascii=False), encoding="utf-8")
+        meta = {"signal": self.signal, "texts": self.texts, "uploaded": self.uploaded}
+        (folder / _META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         np.save(folder / f"off-topic-{encoder_slug(self.signal)}.npy", self.vectors)
 
     @classmethod
@@ -55,4 +69,4 @@ class OffTopicExamples:
             return None
         meta = json.loads((folder / _META).read_text(encoding="utf-8"))
         vectors = np.load(folder / f"off-topic-{encoder_slug(meta['signal'])}.npy")
-        return cls(meta["signal"], list(meta["texts"]), vectors)
+        return cls(meta["signal"], list(meta["texts"]), vectors, list(meta.get("uploaded", [])))

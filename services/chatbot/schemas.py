@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +29,13 @@ class CollectionUpload(BaseModel):
     """A whole collection; it replaces the previous version atomically."""
 
     entries: list[FaqEntry] = Field(min_length=1)
+    off_topic: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Questions this collection must not answer (e.g. ones users asked that it answered "
+        "wrongly): they join the service's off-topic examples for this collection, and it abstains on "
+        "questions nearer one of them than their answer.",
+    )
 
 
 class CollectionInfo(BaseModel):

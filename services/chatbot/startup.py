@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 
 from threadpoolctl import threadpool_limits
 
@@ -79,9 +80,11 @@ def collection_builder(settings: ChatbotSettings, engines: Engines, extra_tuning
     """The function that builds a collection with this service's engines and tuning data."""
     ood = load_ood_pool(settings.off_topic_path)
 
-    def build(name: str, entries: list[FaqEntry], finetune: bool = True) -> FaqCollection:
+    def build(
+        name: str, entries: list[FaqEntry], finetune: bool = True, off_topic: Sequence[str] = ()
+    ) -> FaqCollection:
         return build_collection(
-            name, entries, engines, ood_questions=ood, extra_tuning=extra_tuning or [],
+            name, entries, engines, ood_questions=ood, off_topic=off_topic, extra_tuning=extra_tuning or [],
             max_tuning=settings.tuning_questions, finetune=finetune,
         )
 
@@ -108,9 +111,10 @@ def open_store(settings: ChatbotSettings, engines: Engines, rebuild=lambda name:
     still load (an encoder no longer installed: it answers again once rebuilt).
     """
     store = CollectionStore(settings.collections_dir, engines, collection_builder(settings, engines))
-    for name, entries in store.load_saved(previous_engines(settings, engines)):
-        if rebuild(name):
-            store.submit(name, entries, _builder_for(name, entries, settings, engines))
+    for saved in store.load_saved(previous_engines(settings, engines)):
+        if rebuild(saved.name):
+            builder = _builder_for(saved.name, saved.entries, settings, engines)
+            store.submit(saved.name, saved.entries, builder, saved.off_topic)
     return store
 
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +23,17 @@ from services.chatbot.schemas import CollectionInfo, FaqEntry
 
 logger = logging.getLogger("malgeul.chatbot.store")
 
-Builder = Callable[..., FaqCollection]  # (name, entries, finetune=True) -> a built collection
+Builder = Callable[..., FaqCollection]  # (name, entries, finetune=True, off_topic=()) -> a built collection
 QUICK_SUFFIX = "-base"  # version of the quick first build: the base e5, before fine-tuning
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved collection to rebuild: its name and what it was uploaded with."""
+
+    name: str
+    entries: list[FaqEntry]
+    off_topic: list[str]
 
 
 @dataclass(frozen=True)
@@ -70,9 +79,16 @@ class CollectionStore:
 
     # Writing
 
-    def submit(self, name: str, entries: list[FaqEntry], builder: Builder | None = None) -> BuildTicket:
-        """Start building a new version of ``name``; the current version answers until it is ready."""
-        version = content_version(entries, self.engines)
+    def submit(
+        self,
+        name: str,
+        entries: list[FaqEntry],
+        builder: Builder | None = None,
+        off_topic: Sequence[str] = (),
+    ) -> BuildTicket:
+        """Start building a new version of ``name`` (``off_topic``: the upload's off-topic questions); the
+        current version answers until it is ready."""
+        version = content_version(entries, self.engines, off_topic)
         with self._lock:
             current = self._serving.get(name)
             if current is not None and current.version == version and name not in self._pending:
@@ -80,10 +96,14 @@ class CollectionStore:
                 done.set_result(current)
                 return BuildTicket(name, version, len(entries), done)  # unchanged: nothing to build
             self._pending[name] = version
-        future = self._executor.submit(self._build, name, version, entries, builder or self._builder)
+        future = self._executor.submit(
+            self._build, name, version, entries, builder or self._builder, list(off_topic)
+        )
         return BuildTicket(name, version, len(entries), future)
 
-    def _build(self, name: str, version: str, entries: list[FaqEntry], builder: Builder) -> FaqCollection | None:
+    def _build(
+        self, name: str, version: str, entries: list[FaqEntry], builder: Builder, off_topic: list[str]
+    ) -> FaqCollection | None:
         with self._lock:
             if self._pending.get(name) != version:
                 return None  # superseded by a newer PUT or deleted before it started
@@ -91,7 +111,7 @@ class CollectionStore:
         if first and self._fine_tunes():
             # Nothing answers for this name yet: a quick version with the base e5 answers while fine-tuning runs.
             try:
-                quick = builder(name, entries, finetune=False)
+                quick = builder(name, entries, finetune=False, off_topic=off_topic)
                 quick.version = version + QUICK_SUFFIX
                 with self._lock:
                     if self._pending.get(name) != version:
@@ -100,7 +120,7 @@ class CollectionStore:
             except Exception:
                 logger.exception("quick build failed; going on with the full one", extra={"collection": name})
         try:
-            collection = builder(name, entries)
+            collection = builder(name, entries, off_topic=off_topic)
         except Exception:
             logger.exception("collection build failed", extra={"collection": name, "version": version})
             with self._lock:
@@ -156,13 +176,14 @@ class CollectionStore:
 
     # Start-up
 
-    def load_saved(self, engines_for: Callable[[list[str]], Engines | None] | None = None) -> list[tuple[str, list[FaqEntry]]]:
-        """Load every saved collection; returns those saved with other engines (to rebuild from their entries).
+    def load_saved(self, engines_for: Callable[[list[str]], Engines | None] | None = None) -> list[Saved]:
+        """Load every saved collection; returns those to rebuild (saved with other engines, by an older
+        release or not fine-tuned yet), with what they were uploaded with.
 
         ``engines_for`` gives the engines a collection was saved with (None when they cannot load): such a
         collection answers with them until its rebuild with the current engines is live.
         """
-        stale: list[tuple[str, list[FaqEntry]]] = []
+        stale: list[Saved] = []
         for leftover in self.root.glob(".deleted-*"):
             shutil.rmtree(leftover, ignore_errors=True)
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -174,11 +195,13 @@ class CollectionStore:
                 why = None if collection is None else self._rebuild_reason(version, collection)
                 if collection is not None and why is not None:
                     self._serving[collection.name] = collection  # answers now, until its rebuild is live
-                    stale.append((folder.name, collection.entries))
+                    stale.append(Saved(folder.name, collection.entries, collection.uploaded_off_topic))
                     logger.info("saved collection answers while it is rebuilt", extra={"collection": folder.name, "why": why})
                     continue
                 if collection is None:
-                    stale.append((folder.name, FaqCollection.load_entries(folder / version)))
+                    saved = folder / version
+                    entries = FaqCollection.load_entries(saved)
+                    stale.append(Saved(folder.name, entries, FaqCollection.load_uploaded_off_topic(saved)))
                     previous = self._load_with_own_engines(folder / version, engines_for)
                     if previous is not None:
                         self._serving[previous.name] = previous
@@ -197,7 +220,8 @@ class CollectionStore:
         """Why a collection that loads with the current engines is built again, or None."""
         if version.endswith(QUICK_SUFFIX):
             return "not fine-tuned yet" if self._fine_tunes() else None
-        if collection.version != content_version(collection.entries, self.engines):
+        current = content_version(collection.entries, self.engines, collection.uploaded_off_topic)
+        if collection.version != current:
             return "built by an older release"
         return None
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from common.errors import ProblemError
 from services.chatbot.collection import declared_twins
-from services.chatbot.schemas import CollectionUpload, FaqEntry
+from services.chatbot.schemas import CollectionUpload
 
 CSV_COLUMNS = ("id", "question", "answer")
 ALT_SEPARATOR = "|"
@@ -27,7 +27,7 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_json(body: bytes) -> list[FaqEntry]:
+def parse_json(body: bytes) -> CollectionUpload:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -35,12 +35,12 @@ def parse_json(body: bytes) -> list[FaqEntry]:
     except RecursionError:
         raise ProblemError(400, "The JSON is nested too deeply to be a FAQ collection.") from None
     try:
-        return CollectionUpload.model_validate(data).entries
+        return CollectionUpload.model_validate(data)
     except ValidationError as exc:
         raise ProblemError(422, f"The collection is invalid. {_describe(exc)}.") from None
 
 
-def parse_csv(body: bytes) -> list[FaqEntry]:
+def parse_csv(body: bytes) -> CollectionUpload:
     """CSV with a header row: ``id,question,answer`` and optionally ``alt_questions`` (``|``-separated),
     ``lang`` and ``translation_of``."""
     try:
@@ -72,22 +72,24 @@ def parse_csv(body: bytes) -> list[FaqEntry]:
     except csv.Error as exc:
         raise ProblemError(400, f"The CSV cannot be read at line {reader.line_num}: {exc}.") from None
     try:
-        return CollectionUpload.model_validate({"entries": rows}).entries
+        return CollectionUpload.model_validate({"entries": rows})
     except ValidationError as exc:
         raise ProblemError(422, f"The collection is invalid (entries are CSV rows from 0). {_describe(exc)}.") from None
 
 
-def parse_collection(body: bytes, content_type: str, max_entries: int) -> list[FaqEntry]:
-    """Validated entries of an upload; 400/415/422 with the reason otherwise."""
+def parse_collection(body: bytes, content_type: str, max_entries: int) -> CollectionUpload:
+    """A validated upload (entries, and the off-topic questions of a JSON upload); 400/415/422 with the
+    reason otherwise."""
     if not body.strip():
         raise ProblemError(400, "The request body is empty; send {\"entries\": [...]} or a CSV with id,question,answer.")
     media = content_type.split(";", 1)[0].strip().lower()
     if media in ("text/csv", "application/csv"):
-        entries = parse_csv(body)
+        upload = parse_csv(body)
     elif media in ("", "application/json") or media.endswith("+json"):
-        entries = parse_json(body)
+        upload = parse_json(body)
     else:
         raise ProblemError(415, f"Send the collection as application/json or text/csv, not {media}.")
+    entries = upload.entries
     if len(entries) > max_entries:
         raise ProblemError(422, f"The collection has {len(entries)} entries; the limit is {max_entries}.")
     duplicates = sorted(i for i, n in Counter(e.id for e in entries).items() if n > 1)
@@ -98,4 +100,4 @@ def parse_collection(body: bytes, content_type: str, max_entries: int) -> list[F
         declared_twins(entries)
     except ValueError as exc:
         raise ProblemError(422, f"The collection is invalid: {exc}.") from None
-    return entries
+    return upload

@@ -75,6 +75,21 @@ def test_replace_then_delete(chatbot: httpx.Client) -> None:
     assert chatbot.delete("/v1/faq/collections/swap").status_code == 404
 
 
+def test_off_topic_questions_sent_with_the_upload_are_refused(chatbot: httpx.Client, cafe: dict) -> None:
+    question = "What restaurants are close by?"
+    assert not ask(chatbot, "cafe", question)["abstained"], "without them, the food entry answers it"
+    off_topic = ["근처에 맛집 추천해 주세요", "Any good restaurants near here?", "배달 음식 시켜 먹어도 돼요?"]
+    body = {"entries": CAFE_ENTRIES, "off_topic": off_topic}
+    response = chatbot.put("/v1/faq/collections/cafe-strict", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] != cafe["version"], "the off-topic questions are part of the version"
+    reply = ask(chatbot, "cafe-strict", question)
+    assert reply["abstained"] and reply["answer"] is None and reply["candidates"][0]["id"] == "food"
+    food = ask(chatbot, "cafe-strict", "라면 먹을 수 있나요?")
+    assert food["answer"]["id"] == "food", "the entry's own questions are still answered"
+    assert chatbot.delete("/v1/faq/collections/cafe-strict").status_code == 204
+
+
 def test_csv_upload(chatbot: httpx.Client) -> None:
     csv_text = (
         "id,question,answer,alt_questions,lang\n"

@@ -8,18 +8,24 @@ from pathlib import Path
 
 import pytest
 
-from services.chatbot.collection import FaqCollection
+from services.chatbot.collection import FaqCollection, content_version
 from services.chatbot.config import ChatbotSettings
 from services.chatbot.schemas import FaqEntry
 from services.chatbot.startup import collection_builder, load_engines
 from tests.chatbot.conftest import CAFE_ENTRIES
 
+ENTRIES = [FaqEntry.model_validate(e) for e in CAFE_ENTRIES]
+
 
 @pytest.fixture(scope="module")
-def cafe() -> FaqCollection:
+def build():
     settings = ChatbotSettings().model_copy(update={"finetune_steps": 0, "starspace_max_epochs": 15})
-    engines = load_engines(settings)
-    return collection_builder(settings, engines)("cafe", [FaqEntry.model_validate(e) for e in CAFE_ENTRIES])
+    return collection_builder(settings, load_engines(settings))
+
+
+@pytest.fixture(scope="module")
+def cafe(build) -> FaqCollection:
+    return build("cafe", ENTRIES)
 
 
 def test_an_example_the_collection_answers_is_not_off_topic_for_it(cafe: FaqCollection) -> None:
@@ -43,3 +49,21 @@ def test_a_question_nearer_an_off_topic_example_than_its_answer_is_refused_after
         assert refund.abstained and refund.candidates, "refused, the candidates still listed for the operator"
         hour = served.ask("한 시간 이용하면 얼마예요?")
         assert not hour.abstained and hour.candidates[0].id == "price"
+
+
+def test_an_uploads_own_off_topic_questions_are_kept_and_saved_with_it(build, tmp_path: Path) -> None:
+    mine = ["근처에 맛집 추천해 주세요", "Any good restaurants near here?", "배달 음식 시켜 먹어도 돼요?"]
+    built = build("cafe", ENTRIES, off_topic=mine)
+    built.save(tmp_path)
+    reloaded = FaqCollection.load(tmp_path, built.engines)
+    assert reloaded is not None and reloaded.off_topic is not None
+    assert reloaded.uploaded_off_topic == mine
+    examples = reloaded.off_topic
+    kept = [t for t, u in zip(examples.texts, examples.uploaded, strict=True) if u]
+    assert kept == mine, "kept though they are near the food entry"
+    version = content_version(reloaded.entries, reloaded.engines, reloaded.uploaded_off_topic)
+    assert version == reloaded.version, "a restart does not rebuild it"
+    for served in (built, reloaded):
+        assert served.ask("What restaurants are close by?").abstained
+        food = served.ask("Can I order food at my seat?")
+        assert not food.abstained and food.candidates[0].id == "food"
