@@ -104,7 +104,11 @@ class FaqCollection:
         self.fusion = fusion
         self.engines = engines
         self.twins = [(int(a), int(b)) for a, b in twins]
-        self.off_topic = off_topic
+        # The off-topic rule needs the dense signal its examples were embedded by (absent: no rule).
+        wanted = off_topic.signal if off_topic is not None else None
+        dense = [s for s in signals if isinstance(s, DenseSignal)]
+        self._off_topic_signal = next((s for s in dense if s.name == wanted), None)
+        self.off_topic = off_topic if self._off_topic_signal is not None else None
         self.uploaded_off_topic = list(uploaded_off_topic)  # the upload's own, as sent (for rebuilds)
         self._same, self._twin = language_maps(entries, self.twins)
         self._reach = {lang: reach_of(self._same[lang], self._twin[lang]) for lang in self._same}  # not per query
@@ -138,15 +142,13 @@ class FaqCollection:
     def off_topic_refuses(self, vectors: dict[str, np.ndarray], entry: int) -> bool:
         """Whether the question (its ``vectors`` by each dense engine) is nearer an off-topic example than its
         answer ``entry``: by more than the tuned margin, or at all for an example the upload named."""
-        examples, margin = self.off_topic, self.fusion.off_topic_margin
-        if examples is None or (margin is None and not any(examples.uploaded)):
+        examples, signal, margin = self.off_topic, self._off_topic_signal, self.fusion.off_topic_margin
+        if examples is None or signal is None or (margin is None and not any(examples.uploaded)):
             return False
-        signal = next(s for s in self.signals if isinstance(s, DenseSignal) and s.name == examples.signal)
         vector = vectors[signal.name]
         answer = signal.entry_score(vector, entry)
-        if margin is not None and examples.nearest(vector) - answer > margin:
-            return True
-        return examples.nearest(vector, uploaded_only=True) > answer
+        nearest, nearest_uploaded = examples.nearest(vector)
+        return (margin is not None and nearest - answer > margin) or nearest_uploaded > answer
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
         hits, vectors = self._search(question)
@@ -228,8 +230,6 @@ class FaqCollection:
             signals.append(StarSpaceSignal.load(folder))
         fusion = FusionParams.from_json(meta["fusion"])
         off_topic = OffTopicExamples.load(folder)
-        if off_topic is not None and off_topic.signal not in {s.name for s in signals}:
-            off_topic = None
         twins = meta.get("twins", [])
         uploaded = cls.load_uploaded_off_topic(folder)
         name, version = meta["name"], meta["version"]
@@ -640,9 +640,11 @@ def _off_topic_rule(
     ``uploaded``: the examples the collection's upload named, kept even when they look like its entries."""
     if not examples or not dense:
         return fusion, None
-    weight = {s.name: sum(w for c, w in fusion.weights.items() if c.rsplit("|", 1)[0] == s.name)
-              for s in dense}
-    signal = max(dense, key=lambda s: weight[s.name])
+
+    def weight(s: DenseSignal) -> float:
+        return sum(fusion.weights.get(channel(s.name, same), 0.0) for same in (True, False))
+
+    signal = max(dense, key=weight)
     asked = vectors[signal.name]  # the tuning questions' vectors, the examples among them
     row = {q.text: i for i, q in reversed(list(enumerate(tuning)))}
     if all(t in row for t in examples):
@@ -661,8 +663,7 @@ def _off_topic_rule(
     flags = [t in uploaded for t in texts]
     off_topic = OffTopicExamples(signal.name, texts, own[kept].astype(np.float32), flags)
     asked_texts = [q.text for q in tuning]
-    nearest = off_topic.nearest_held_out(asked_texts, asked)
-    nearest_uploaded = off_topic.nearest_held_out(asked_texts, asked, uploaded_only=True)
+    nearest, nearest_uploaded = off_topic.nearest_held_out(asked_texts, asked)
     top_score, correct = np.zeros(len(tuning)), np.zeros(len(tuning), dtype=bool)
     gap, forced = np.zeros(len(tuning)), np.zeros(len(tuning), dtype=bool)
     for i, (q, run) in enumerate(zip(tuning, runs, strict=True)):

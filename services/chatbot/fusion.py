@@ -317,7 +317,6 @@ def tune_off_topic_margin(
     """
     samples = resamples(len(top_score), bags, seed)
     grid = [*OFF_TOPIC_MARGINS, np.inf]
-
     refused = np.zeros(len(top_score), dtype=bool) if forced is None else forced
 
     def scores(margin: float) -> np.ndarray:

@@ -36,14 +36,13 @@ class OffTopicExamples:
         self.uploaded = list(self.uploaded) or [False] * len(self.texts)
         self._uploaded = np.array(self.uploaded, dtype=bool)
 
-    def nearest(self, vector: np.ndarray, uploaded_only: bool = False) -> float:
-        """The cosine of the example nearest ``vector`` (-1 with no examples)."""
-        cos = self.vectors[self._uploaded] @ vector if uploaded_only else self.vectors @ vector
-        return float(cos.max()) if cos.size else -1.0
+    def nearest(self, vector: np.ndarray) -> tuple[float, float]:
+        """The cosine of the example nearest ``vector``, and of the nearest one the upload named (-1 when
+        there is none)."""
+        every, uploaded = self._nearest(self.vectors @ vector)
+        return float(every), float(uploaded)
 
-    def nearest_held_out(
-        self, texts: list[str], vectors: np.ndarray, uploaded_only: bool = False
-    ) -> np.ndarray:
+    def nearest_held_out(self, texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``nearest`` for each tuning question; a question that is itself an example is compared with the
         examples outside its fold (contiguous folds, so an example's neighbours in the file, often the same
         topic asked in the other language, are left out with it): else it would find itself."""
@@ -53,9 +52,14 @@ class OffTopicExamples:
         for row, text in enumerate(texts):
             if text in position:
                 cos[row, fold == fold[position[text]]] = -1.0
-        if uploaded_only:
-            cos = cos[:, self._uploaded]
-        return cos.max(axis=1) if cos.shape[1] else np.full(len(texts), -1.0)
+        return self._nearest(cos)
+
+    def _nearest(self, cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The largest of ``cos`` (examples on its last axis): over every example, over the uploaded ones."""
+        def best(values: np.ndarray) -> np.ndarray:
+            return values.max(axis=-1) if values.shape[-1] else np.full(values.shape[:-1], -1.0)
+
+        return best(cos), best(cos[..., self._uploaded])
 
     def save(self, folder: Path) -> None:
         meta = {"signal": self.signal, "texts": self.texts, "uploaded": self.uploaded}

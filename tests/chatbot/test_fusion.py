@@ -177,7 +177,8 @@ def test_an_off_topic_example_asked_in_tuning_is_not_compared_with_itself() -> N
     vectors = np.eye(10, 16, dtype=np.float32)
     examples = OffTopicExamples("dense:test", texts, vectors)
     asked = np.stack([vectors[3], 0.6 * vectors[3] + 0.8 * vectors[7]])
-    nearest = examples.nearest_held_out(["example 3", "another question"], asked)
+    nearest, nearest_uploaded = examples.nearest_held_out(["example 3", "another question"], asked)
     assert nearest[0] < 0.5, "example 3 and the one beside it (its fold) are left out"
     assert nearest[1] == np.float32(0.8)
-    assert examples.nearest(vectors[3]) == 1.0
+    assert examples.nearest(vectors[3]) == (1.0, -1.0), "none was uploaded"
+    assert (nearest_uploaded == -1.0).all()
