@@ -17,6 +17,11 @@ from common.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
+# How long a service keeps an idle HTTP connection open. It must outlast the gateway's pool
+# (gateway.proxy.POOL_IDLE_SECONDS): with uvicorn's default of 5 s a service could close a connection just as
+# the gateway sent a request on it, and the user got a 503 for a service that was up.
+KEEP_ALIVE_SECONDS = 75
+
 
 def create_service_app(
     *,
@@ -76,4 +81,5 @@ def run(app_path: str, name: str, settings: ServiceSettings, **overrides: Any) -
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )

@@ -23,6 +23,10 @@ from gateway.routing import SERVICE_TITLES, Route
 
 logger = logging.getLogger("malgeul.gateway.proxy")
 
+# How long an idle connection to a service stays in the pool; shorter than the services keep it
+# (common.service.KEEP_ALIVE_SECONDS), so the gateway never reuses one the service is closing.
+POOL_IDLE_SECONDS = 30
+
 # Headers that describe one hop, not the message (RFC 9110 section 7.6.1), plus ones we set ourselves.
 HOP_BY_HOP = frozenset(
     {
@@ -116,7 +120,7 @@ class Proxy:
         self.max_upload = max_upload
         self.connect_timeout = connect_timeout
         self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30),
+            connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=POOL_IDLE_SECONDS),
             auto_decompress=False,  # bodies pass through as the service encoded them
             skip_auto_headers=("Accept-Encoding", "User-Agent"),
         )

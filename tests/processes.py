@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from common.service import KEEP_ALIVE_SECONDS
 from common.settings import REPO_ROOT  # noqa: F401 - tests import it from here too
 
 
@@ -42,7 +43,8 @@ class ServiceProcess:
     def start(self, wait: float = 120.0, ready: bool = False) -> ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it open
         if self.asgi_app:
-            command = [sys.executable, "-m", "uvicorn", self.asgi_app, "--port", str(self.port), "--no-access-log"]
+            command = [sys.executable, "-m", "uvicorn", self.asgi_app, "--port", str(self.port), "--no-access-log",
+                       "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)]
         else:
             command = [sys.executable, "-m", "malgeul", "serve", self.name, "--port", str(self.port)]
         self.process = subprocess.Popen(

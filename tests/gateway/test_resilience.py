@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import httpx
 
+from common.service import KEEP_ALIVE_SECONDS
+from gateway.proxy import POOL_IDLE_SECONDS
 from tests.conftest import LaunchService
 from tests.gateway.conftest import gateway_env
 from tests.processes import ServiceProcess
@@ -55,3 +58,18 @@ def test_unreachable_service_does_not_slow_the_others(
     # Medians, so one scheduling hiccup on a busy machine does not decide the test.
     assert sorted(dead_times)[5] < 1.0
     assert sorted(live_times)[5] < 0.5
+
+
+def test_service_keeps_an_idle_connection_longer_than_the_gateway_pools_it(launch_service: LaunchService) -> None:
+    """Found in CI: a service closed an idle connection (uvicorn's default: after 5 s) just as the gateway sent
+    `POST /v1/ocr/text` on it, and the user got a 503 for a service that was up. Connections now stay open
+    longer on the service's side than in the gateway's pool."""
+    assert POOL_IDLE_SECONDS < KEEP_ALIVE_SECONDS
+    ocr = launch_service("ocr")  # served by `malgeul serve`, as in every deployment
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{ocr.port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", ocr.port), timeout=10) as conn:
+        conn.sendall(request)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        time.sleep(6)  # past uvicorn's default keep-alive
+        conn.sendall(request)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200"), "the service closed an idle connection"
