@@ -16,7 +16,6 @@ from common.service import KEEP_ALIVE_SECONDS
 from common.settings import REPO_ROOT  # noqa: F401 - tests import it from here too
 
 
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -46,10 +46,12 @@ def eval_faq(argv: list[str]) -> int:
         "language side",
     )
     args = parser.parse_args(argv)
+    if args.finetune_seed is not None and args.finetune_steps == 0:
+        parser.error("--finetune-seed has no effect with --finetune-steps 0 (the base e5 is not trained)")
     logging.basicConfig(level=logging.WARNING)
 
     from services.chatbot.dataset import load_dev_set, load_entries
-    from services.chatbot.evaluation import diagnose, evaluate
+    from services.chatbot.evaluation import ask_all, diagnose, score
     from services.chatbot.startup import collection_builder, default_tuning
 
     settings, engines = _engines(args.encoders.split(",") if args.encoders else None, args.finetune_steps)
@@ -75,17 +77,20 @@ def eval_faq(argv: list[str]) -> int:
             f"off-topic examples: {len(collection.off_topic.texts)} by {collection.off_topic.signal}, "
             f"margin {margin} (abstains when one is nearer than the answer by more)"
         )
+    print(f"clipped words: {len(collection.clipped)} forms of the collection's nouns are spelled out in questions")
     paths = args.dev_set or default_question_sets(settings.default_dev_set_path)
     pooled: list = []
+    asked: list = []
     for path in paths:
         questions = [q for q in load_dev_set(path) if args.split == "all" or q.split == args.split]
-        report = evaluate(collection, questions)
+        answers = ask_all(collection, questions)
         print(f"-- {path.name}: {len(questions)} questions ({args.split} split)")
-        _print_report(report, args.misses, args.json)
+        _print_report(score(answers), args.misses, args.json)
         pooled += questions
+        asked += answers
     if len(paths) > 1:
         print(f"-- the {len(paths)} sets pooled: {len(pooled)} questions ({args.split} split)")
-        _print_report(evaluate(collection, pooled), False, args.json)
+        _print_report(score(asked), False, args.json)
     if args.diagnose:
         print("-- where the wrong answers come from (right side given vs chosen), all sets")
         for line in diagnose(collection, pooled):

@@ -19,9 +19,11 @@ import numpy as np
 
 from common.encoders import Kind, SentenceEncoder
 from services.chatbot.augment import paraphrases
+from services.chatbot.clipped import ClippedWords
 from services.chatbot.engines import Analyzer, Hits, Query, Signal
 from services.chatbot.engines.bm25 import Bm25Signal
 from services.chatbot.engines.dense import ANSWER_WEIGHT, DenseSignal, encode_in_batches, signal_name
+from services.chatbot.engines.kiwi_analyzer import Lexicon
 from services.chatbot.engines.starspace import StarSpaceConfig, StarSpaceSignal, features
 from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder, collection_pairs, tuned_encoder
 from services.chatbot.fusion import (
@@ -96,6 +98,7 @@ class FaqCollection:
         twins: list[tuple[int, int]] = (),  # type: ignore[assignment]
         off_topic: OffTopicExamples | None = None,
         uploaded_off_topic: Sequence[str] = (),
+        clipped: ClippedWords | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -110,6 +113,7 @@ class FaqCollection:
         self._off_topic_signal = next((s for s in dense if s.name == wanted), None)
         self.off_topic = off_topic if self._off_topic_signal is not None else None
         self.uploaded_off_topic = list(uploaded_off_topic)  # the upload's own, as sent (for rebuilds)
+        self.clipped = clipped or ClippedWords()
         self._same, self._twin = language_maps(entries, self.twins)
         self._reach = {lang: reach_of(self._same[lang], self._twin[lang]) for lang in self._same}  # not per query
 
@@ -120,7 +124,11 @@ class FaqCollection:
     def _search(self, text: str) -> tuple[dict[str, Hits], dict[str, np.ndarray]]:
         """Every engine's candidates for ``text``, and its vector by each dense engine (the e5 encoder takes
         both cores when they are free)."""
-        query = Query(text=text, terms=self.engines.analyzer.terms(text))
+        terms, nouns = self.engines.analyzer.query(text)
+        spelled = self.clipped.spell_out(text, nouns)
+        if spelled != text:
+            text, terms = spelled, self.engines.analyzer.terms(spelled)
+        query = Query(text=text, terms=terms)
         dense = [s for s in self.signals if isinstance(s, DenseSignal)]
         vectors = {s.name: s.encoder.encode([text], kind="query")[0] for s in dense}
         hits = {
@@ -189,6 +197,7 @@ class FaqCollection:
             "fusion": self.fusion.to_json(),
             "twins": self.twins,
             "answer_weights": {s.name: s.answer_weight for s in self.signals if isinstance(s, DenseSignal)},
+            "clipped": self.clipped.full,
         }
         (folder / "collection.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -233,7 +242,8 @@ class FaqCollection:
         twins = meta.get("twins", [])
         uploaded = cls.load_uploaded_off_topic(folder)
         name, version = meta["name"], meta["version"]
-        return cls(name, version, entries, signals, fusion, engines, twins, off_topic, uploaded)
+        clipped = ClippedWords(meta.get("clipped"))  # none before build revision 6
+        return cls(name, version, entries, signals, fusion, engines, twins, off_topic, uploaded, clipped)
 
 
 def entry_language(entry: FaqEntry) -> str:
@@ -418,7 +428,7 @@ def _tuning_run(
 # of an older revision answer at start-up while they are rebuilt. 2026-11-29: the fusion's normalisation,
 # twin questions, bagged tuning (2); USE's entry score adds its answer's cosine (3); no learned abstainer (4);
 # off-topic examples, the answers' sentences as dense rows (5).
-BUILD_REVISION = 5
+BUILD_REVISION = 6
 
 
 def content_version(entries: list[FaqEntry], engines: Engines, off_topic: Sequence[str] = ()) -> str:
@@ -507,7 +517,9 @@ def build_collection(
     all_rows = _rows(entries, {})
     # The answer's sentences are rows for the dense engines only: BM25 and StarSpace read the whole answer.
     analysed = [t if r != "sentence" else "" for t, r in zip(all_rows.texts, all_rows.role, strict=True)]
-    terms = engines.analyzer.terms_many(analysed)
+    lexicon = Lexicon()
+    terms = engines.analyzer.terms_many(analysed, lexicon)
+    clipped = ClippedWords.of_collection(lexicon.forms, lexicon.nouns, engines.analyzer)
     kept = np.array([not (r == "alt" and held_out.get(int(e)) == t) for t, e, r in zip(all_rows.texts, all_rows.entry, all_rows.role, strict=True)])
 
     # Dense vectors of every row once; tuning uses the rows without the held-out questions. The encoders
@@ -586,9 +598,11 @@ def build_collection(
     names = [channel(s.name, True) for s in tuning_signals] + [channel(s.name, False) for s in dense_tuning]
     same, twin = language_maps(entries, twins)
     tuning += twin_questions(entries, twins, held_out, max_tuning, rng)
-    tuning_terms = engines.analyzer.terms_many([q.text for q in tuning])
+    # Asked as users ask: clipped words spelled out.
+    tuning_texts = [clipped.spell_out(q.text, engines.analyzer.query(q.text)[1]) for q in tuning]
+    tuning_terms = engines.analyzer.terms_many(tuning_texts)
     # In batches, on one thread: hundreds of single queries would each take both cores from the users' queries.
-    tuning_vectors = {s.name: encode_in_batches(s.encoder, [q.text for q in tuning], "query") for s in dense_tuning}
+    tuning_vectors = {s.name: encode_in_batches(s.encoder, tuning_texts, "query") for s in dense_tuning}
     runs = [
         _tuning_run(q, t, {name: v[i] for name, v in tuning_vectors.items()}, tuning_signals, same, twin)
         for i, (q, t) in enumerate(zip(tuning, tuning_terms, strict=True))
@@ -617,13 +631,14 @@ def build_collection(
             "rows": len(all_rows.texts),
             "tuning_questions": len(tuning),
             "twins": len(twins),
+            "clipped_words": len(clipped),
             "seconds_dense": round(t_dense - started, 2),
             "seconds_finetune": round(seconds_finetune, 2),
             "seconds_starspace": round(t_star - t_dense, 2),
             "seconds_total": round(time.monotonic() - started, 2),
         },
     )
-    return FaqCollection(name, version, entries, signals, fusion, engines, twins, examples, off_topic)
+    return FaqCollection(name, version, entries, signals, fusion, engines, twins, examples, off_topic, clipped)
 
 
 def _off_topic_rule(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from services.chatbot.collection import FaqCollection
+from services.chatbot.collection import Answer, FaqCollection
 from services.chatbot.dataset import KINDS, DevQuestion
 from services.chatbot.fusion import CROSS, fuse
 
@@ -46,27 +46,49 @@ class EvalReport:
         return out
 
 
+@dataclass(frozen=True)
+class Asked:
+    """One dev question's answer, and what asking took."""
+
+    question: DevQuestion
+    answer: Answer
+    ms: float
+    cpu_ms: float
+
+
+def ask_all(collection: FaqCollection, questions: list[DevQuestion]) -> list[Asked]:
+    known = {e.id for e in collection.entries}
+    asked = []
+    for q in questions:
+        if q.entry_id is not None and q.entry_id not in known:
+            raise ValueError(f"dev question refers to unknown entry {q.entry_id}")
+        started, cpu_started = time.perf_counter(), time.process_time()
+        answer = collection.ask(q.text, top_k=3)
+        ms, cpu_ms = (time.perf_counter() - started) * 1000, (time.process_time() - cpu_started) * 1000
+        asked.append(Asked(q, answer, ms, cpu_ms))
+    return asked
+
+
 def evaluate(collection: FaqCollection, questions: list[DevQuestion]) -> EvalReport:
-    index = {e.id: i for i, e in enumerate(collection.entries)}
+    return score(ask_all(collection, questions))
+
+
+def score(asked: list[Asked]) -> EvalReport:
+    """The report of questions already asked (so that sets and their pool are scored from one asking)."""
     report = EvalReport()
     hits: dict[str, list[bool]] = {}
     right: dict[str, list[bool]] = {}
     abstained_in: list[bool] = []
     abstained_ood: list[bool] = []
-    latencies: list[float] = []
-    cpu: list[float] = []
-    for q in questions:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        answer = collection.ask(q.text, top_k=3)
-        latencies.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - cpu_started) * 1000)
+    latencies = [a.ms for a in asked]
+    cpu = [a.cpu_ms for a in asked]
+    for a in asked:
+        q, answer = a.question, a.answer
         if q.entry_id is None:
             abstained_ood.append(answer.abstained)
             if not answer.abstained:
                 report.misses.append(f"ood answered: {q.text!r} -> {answer.candidates[0].id} ({answer.candidates[0].score})")
             continue
-        if q.entry_id not in index:
-            raise ValueError(f"dev question refers to unknown entry {q.entry_id}")
         first = answer.candidates[0].id if answer.candidates else None
         hits.setdefault(q.kind, []).append(first == q.entry_id)
         right.setdefault(q.kind, []).append(first == q.entry_id and not answer.abstained)

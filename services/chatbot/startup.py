@@ -16,6 +16,7 @@ from services.chatbot.collection import Engines, FaqCollection, build_collection
 from services.chatbot.config import ChatbotSettings
 from services.chatbot.dataset import load_dev_set, load_entries, load_ood_pool
 from services.chatbot.engines.dense import SIGNAL_PREFIX
+from services.chatbot.engines.kiwi_analyzer import Lexicon, Noun
 from services.chatbot.engines.starspace import StarSpaceConfig
 from services.chatbot.finetune import FinetuneConfig, TunedE5Encoder
 from services.chatbot.fusion import TuningQuestion
@@ -72,8 +73,14 @@ class _NoAnalyzer:
     def terms(self, text: str) -> list[str]:
         return []
 
-    def terms_many(self, texts: list[str]) -> list[list[str]]:
+    def terms_many(self, texts: list[str], lexicon: Lexicon | None = None) -> list[list[str]]:
         return [[] for _ in texts]
+
+    def query(self, text: str) -> tuple[list[str], list[Noun]]:
+        return [], []
+
+    def noun_score(self, word: str) -> float | None:
+        return None
 
 
 def collection_builder(settings: ChatbotSettings, engines: Engines, extra_tuning: list[TuningQuestion] | None = None):

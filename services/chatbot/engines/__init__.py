@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from services.chatbot.engines.kiwi_analyzer import Lexicon, Noun
 
 
 class Analyzer(Protocol):
@@ -22,7 +25,17 @@ class Analyzer(Protocol):
 
     def terms(self, text: str) -> list[str]: ...
 
-    def terms_many(self, texts: list[str]) -> list[list[str]]: ...
+    def terms_many(self, texts: list[str], lexicon: Lexicon | None = None) -> list[list[str]]:
+        """The terms of each text; with ``lexicon``, the texts' words are added to it."""
+        ...
+
+    def query(self, text: str) -> tuple[list[str], list[Noun]]:
+        """A question's terms and its Korean nouns."""
+        ...
+
+    def noun_score(self, word: str) -> float | None:
+        """How common ``word`` is as a noun (a log probability), or None when it does not read as one."""
+        ...
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from dataclasses import dataclass, field
 
 logger = logging.getLogger("malgeul.chatbot.kiwi")
 
@@ -17,6 +18,43 @@ _EN_STOPWORDS = frozenset(
     "please any some about into than too very just also not no yes".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
+_NOUN_TAGS = {"NNG", "NNP"}
+_HANGUL_WORD = re.compile(r"[가-힣]+")
+
+
+@dataclass(frozen=True)
+class Noun:
+    """A Korean noun of a text, where it stands in it."""
+
+    form: str
+    start: int
+    end: int
+
+
+@dataclass
+class Lexicon:
+    """What a collection's texts say, for recognising a clipped word: every morpheme, and every Korean noun
+    with the compounds adjacent nouns make (비밀 + 번호: 비밀번호), each as its parts."""
+
+    forms: set[str] = field(default_factory=set)
+    nouns: set[tuple[str, ...]] = field(default_factory=set)
+
+    def add(self, tokens: list) -> None:
+        self.forms.update(t.form for t in tokens)
+        run: list = []
+        for token in [*tokens, None]:
+            noun = token is not None and _is_hangul_noun(token)
+            if noun and (not run or run[-1].start + run[-1].len == token.start):
+                run.append(token)
+                continue
+            for i in range(len(run)):
+                for j in range(i + 1, len(run) + 1):
+                    self.nouns.add(tuple(t.form for t in run[i:j]))
+            run = [token] if noun else []
+
+
+def _is_hangul_noun(token) -> bool:
+    return token.tag.split("-", 1)[0] in _NOUN_TAGS and _HANGUL_WORD.fullmatch(token.form) is not None
 
 
 def english_stem(word: str) -> str:
@@ -64,10 +102,30 @@ class KiwiAnalyzer:
             tokens = self._kiwi.tokenize(text)
         return self._convert(tokens)
 
-    def terms_many(self, texts: list[str]) -> list[list[str]]:
+    def terms_many(self, texts: list[str], lexicon: Lexicon | None = None) -> list[list[str]]:
+        """The terms of each text; with ``lexicon``, its words are added to it on the way (one analysis)."""
         out: list[list[str]] = []
         for start in range(0, len(texts), 64):  # small batches so queries get the lock in between
             with self._lock:
                 batch = [self._kiwi.tokenize(t) for t in texts[start : start + 64]]
-            out.extend(self._convert(tokens) for tokens in batch)
+            for tokens in batch:
+                out.append(self._convert(tokens))
+                if lexicon is not None:
+                    lexicon.add(tokens)
         return out
+
+    def query(self, text: str) -> tuple[list[str], list[Noun]]:
+        """A question's terms, and its Korean nouns (to spell out the clipped ones)."""
+        with self._lock:
+            tokens = self._kiwi.tokenize(text)
+        nouns = [Noun(t.form, t.start, t.start + t.len) for t in tokens if _is_hangul_noun(t)]
+        return self._convert(tokens), nouns
+
+    def noun_score(self, word: str) -> float | None:
+        """Kiwi's language-model score of ``word`` read alone as one noun (higher: commoner), or None when
+        Kiwi does not read it as one noun."""
+        with self._lock:
+            tokens = self._kiwi.tokenize(word)
+        if len(tokens) != 1 or not _is_hangul_noun(tokens[0]) or tokens[0].form != word:
+            return None
+        return float(tokens[0].score)
