@@ -274,10 +274,10 @@ def tune(
     k = max(set(ks), key=ks.count)
     votes, correct, reach = tensors[k]
     scores, right = _top_of(w[None], votes, correct, reach, same)
-    _, _, report = best_threshold(scores[0], right[0], in_domain, weight)
     # The threshold too: the median of the resamples' best ones (one question more or less abstained on
     # moved the single best one by a tenth of the score range).
     threshold = float(np.median([best_threshold(scores[0], right[0], in_domain, weight * sample)[0] for sample in samples]))
+    report = report_at(scores[0] < threshold, right[0], in_domain, weight)
     weights = {n: round(float(x), 4) for n, x in zip(names, w, strict=True)}
     params = FusionParams(weights, calibration, k, threshold, report)
     logger.info(
@@ -331,17 +331,23 @@ def tune_off_topic_margin(
     # Not below 0: the forced abstentions' score of -1 would otherwise pull it there when none is needed.
     thresholds = [best_threshold(scores(margin), top_correct, in_domain, weight * s)[0] for s in samples]
     threshold = max(0.0, float(np.median(thresholds)))
-    abstained = scores(margin) < threshold
+    report = report_at(scores(margin) < threshold, top_correct, in_domain, weight)
+    return (None if np.isinf(margin) else margin), threshold, report
+
+
+def report_at(abstained: np.ndarray, top_correct: np.ndarray, in_domain: np.ndarray, weight: np.ndarray) -> dict:
+    """How the tuning questions fare when the ``abstained`` ones are refused (weighted rates)."""
 
     def share(mask: np.ndarray, of: np.ndarray) -> float:
         return round(float((weight * mask).sum() / max(float(weight[of].sum()), 1e-9)), 4)
 
-    report = {
+    return {
+        "top1": share(top_correct & in_domain, in_domain),
         "top1_answered": share(top_correct & in_domain & ~abstained, in_domain),
         "false_abstention": share(in_domain & abstained, in_domain),
         "ood_abstention": share(~in_domain & abstained, ~in_domain),
+        "questions": len(abstained),
     }
-    return (None if np.isinf(margin) else margin), threshold, report
 
 
 def _top_of(
