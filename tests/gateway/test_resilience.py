@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import socket
+import http.client
 import time
 
 import httpx
@@ -66,10 +66,13 @@ def test_service_keeps_an_idle_connection_longer_than_the_gateway_pools_it(launc
     longer on the service's side than in the gateway's pool."""
     assert POOL_IDLE_SECONDS < KEEP_ALIVE_SECONDS
     ocr = launch_service("ocr")  # served by `malgeul serve`, as in every deployment
-    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{ocr.port}\r\n\r\n".encode()
-    with socket.create_connection(("127.0.0.1", ocr.port), timeout=10) as conn:
-        conn.sendall(request)
-        assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+    conn = http.client.HTTPConnection("127.0.0.1", ocr.port, timeout=10)
+    try:
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().read() == b'{"status":"ok"}'
+        first = conn.sock
         time.sleep(6)  # past uvicorn's default keep-alive
-        conn.sendall(request)
-        assert conn.recv(65536).startswith(b"HTTP/1.1 200"), "the service closed an idle connection"
+        conn.request("GET", "/healthz")  # on the same connection: RemoteDisconnected had the service closed it
+        assert conn.getresponse().status == 200 and conn.sock is first
+    finally:
+        conn.close()
