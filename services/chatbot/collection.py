@@ -427,7 +427,7 @@ def _tuning_run(
 # Bumped when the build makes different collections from the same entries and engines: saved collections
 # of an older revision answer at start-up while they are rebuilt. 2026-11-29: the fusion's normalisation,
 # twin questions, bagged tuning (2); USE's entry score adds its answer's cosine (3); no learned abstainer (4);
-# off-topic examples, the answers' sentences as dense rows (5).
+# off-topic examples, the answers' sentences as dense rows (5); Korean clipped words spelled out (6).
 BUILD_REVISION = 6
 
 
