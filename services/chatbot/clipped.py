@@ -17,20 +17,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.chatbot.engines import Analyzer
+    from services.chatbot.engines.kiwi_analyzer import Noun
 
 RARE_NOUN_SCORE = -13.0
 _LONGEST = 8  # syllables: longer nouns are not clipped (and would make many forms)
-
-
-class _Noun(Protocol):
-    form: str
-    start: int
-    end: int
-
-
-class _Scorer(Protocol):
-    def noun_score(self, word: str) -> float | None: ...
 
 
 def clipped_forms(parts: Sequence[str]) -> set[str]:
@@ -52,7 +46,7 @@ class ClippedWords:
         self.full = dict(full or {})
 
     @classmethod
-    def of_collection(cls, forms: set[str], nouns: Iterable[tuple[str, ...]], scorer: _Scorer) -> ClippedWords:
+    def of_collection(cls, forms: set[str], nouns: Iterable[tuple[str, ...]], analyzer: Analyzer) -> ClippedWords:
         """From a collection's morphemes (``forms``) and nouns: the forms it never uses, that clip one of its
         nouns only and that Kiwi finds rare."""
         clipping: dict[str, set[str]] = defaultdict(set)
@@ -63,12 +57,12 @@ class ClippedWords:
         for form, words in clipping.items():
             if len(words) != 1 or form in forms:
                 continue
-            score = scorer.noun_score(form)
+            score = analyzer.noun_score(form)
             if score is not None and score < RARE_NOUN_SCORE:
                 full[form] = next(iter(words))
         return cls(full)
 
-    def spell_out(self, text: str, nouns: Sequence[_Noun]) -> str:
+    def spell_out(self, text: str, nouns: Sequence[Noun]) -> str:
         """``text`` with each of its ``nouns`` that is a clipped form replaced by its full noun."""
         for noun in sorted(nouns, key=lambda n: n.start, reverse=True):
             full = self.full.get(noun.form)

@@ -124,10 +124,7 @@ class FaqCollection:
     def _search(self, text: str) -> tuple[dict[str, Hits], dict[str, np.ndarray]]:
         """Every engine's candidates for ``text``, and its vector by each dense engine (the e5 encoder takes
         both cores when they are free)."""
-        terms, nouns = self.engines.analyzer.query(text)
-        spelled = self.clipped.spell_out(text, nouns)
-        if spelled != text:
-            text, terms = spelled, self.engines.analyzer.terms(spelled)
+        text, terms = read_question(self.engines.analyzer, self.clipped, text)
         query = Query(text=text, terms=terms)
         dense = [s for s in self.signals if isinstance(s, DenseSignal)]
         vectors = {s.name: s.encoder.encode([text], kind="query")[0] for s in dense}
@@ -244,6 +241,14 @@ class FaqCollection:
         name, version = meta["name"], meta["version"]
         clipped = ClippedWords(meta.get("clipped"))  # none before build revision 6
         return cls(name, version, entries, signals, fusion, engines, twins, off_topic, uploaded, clipped)
+
+
+def read_question(analyzer: Analyzer, clipped: ClippedWords, text: str) -> tuple[str, list[str]]:
+    """A question as every engine reads it, its clipped words spelled out, and its terms (one analysis
+    when it has no clipped word)."""
+    terms, nouns = analyzer.query(text)
+    spelled = clipped.spell_out(text, nouns)
+    return (text, terms) if spelled == text else (spelled, analyzer.terms(spelled))
 
 
 def entry_language(entry: FaqEntry) -> str:
@@ -598,9 +603,9 @@ def build_collection(
     names = [channel(s.name, True) for s in tuning_signals] + [channel(s.name, False) for s in dense_tuning]
     same, twin = language_maps(entries, twins)
     tuning += twin_questions(entries, twins, held_out, max_tuning, rng)
-    # Asked as users ask: clipped words spelled out.
-    tuning_texts = [clipped.spell_out(q.text, engines.analyzer.query(q.text)[1]) for q in tuning]
-    tuning_terms = engines.analyzer.terms_many(tuning_texts)
+    # Read as users' questions are read: clipped words spelled out.
+    read = [read_question(engines.analyzer, clipped, q.text) for q in tuning]
+    tuning_texts, tuning_terms = [text for text, _ in read], [terms for _, terms in read]
     # In batches, on one thread: hundreds of single queries would each take both cores from the users' queries.
     tuning_vectors = {s.name: encode_in_batches(s.encoder, tuning_texts, "query") for s in dense_tuning}
     runs = [

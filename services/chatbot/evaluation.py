@@ -69,10 +69,6 @@ def ask_all(collection: FaqCollection, questions: list[DevQuestion]) -> list[Ask
     return asked
 
 
-def evaluate(collection: FaqCollection, questions: list[DevQuestion]) -> EvalReport:
-    return score(ask_all(collection, questions))
-
-
 def score(asked: list[Asked]) -> EvalReport:
     """The report of questions already asked (so that sets and their pool are scored from one asking)."""
     report = EvalReport()
