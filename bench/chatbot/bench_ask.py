@@ -5,7 +5,10 @@ synthetic collections made from the bundled e-sports FAQ (each real entry repeat
 tournaments, games, seasons and numbers, so texts stay realistic), then asks the dev-set questions
 directly and through the gateway.
 
-    .venv/bin/python bench/chatbot/bench_ask.py [--sizes 100,1000,10000] [--requests 300] [--encoders use-multilingual,e5-small]
+    .venv/bin/python bench/chatbot/bench_ask.py [--sizes 100,1000,10000] [--requests 300] [--encoders use-multilingual,e5-small] [--busy 2]
+
+``--busy N`` keeps N CPU-bound processes running while questions are asked (not while collections are
+built): latency on a machine whose cores are taken by other work.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -113,6 +117,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4, help="clients for the throughput run")
     parser.add_argument("--encoders", default="", help="comma-separated MALGEUL_CHATBOT_ENCODERS (default: the service default)")
+    parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes kept running while questions are asked")
     parser.add_argument("--hnsw-above", type=int, default=None, help="MALGEUL_CHATBOT_HNSW_ABOVE for the run")
     parser.add_argument(
         "--finetune-steps", type=int, default=0,
@@ -141,7 +146,10 @@ def main() -> int:
         logs,
     ).start(wait=60)
     questions = [q.text for q in load_dev_set()]
-    print(f"chatbot bench: encoders {args.encoders or '(default)'}, {args.requests} requests per run, logs in {logs}")
+    print(
+        f"chatbot bench: encoders {args.encoders or '(default)'}, {args.requests} requests per run, "
+        f"{args.busy} CPU-bound processes beside, logs in {logs}"
+    )
     print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print("entries | build s | direct p50/p99 ms | service CPU ms/request | gateway p50/p99 ms | gateway rps (%d clients)" % args.concurrency)
     try:
@@ -156,11 +164,17 @@ def main() -> int:
                 while {c["collection"]: c["version"] for c in client.get("/v1/faq/collections").json()}.get(name) != version:
                     time.sleep(0.5)
                 build = time.perf_counter() - started
-                cpu_before = cpu_seconds(chatbot.process.pid)
-                direct = measure(chatbot.url, name, questions, args.requests, 1)
-                cpu_ms = (cpu_seconds(chatbot.process.pid) - cpu_before) / (args.requests + 5) * 1000
-                via = measure(gateway.url, name, questions, args.requests, 1)
-                load = measure(gateway.url, name, questions, args.requests, args.concurrency)
+                busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+                try:
+                    cpu_before = cpu_seconds(chatbot.process.pid)
+                    direct = measure(chatbot.url, name, questions, args.requests, 1)
+                    cpu_ms = (cpu_seconds(chatbot.process.pid) - cpu_before) / (args.requests + 5) * 1000
+                    via = measure(gateway.url, name, questions, args.requests, 1)
+                    load = measure(gateway.url, name, questions, args.requests, args.concurrency)
+                finally:
+                    for process in busy:
+                        process.kill()
+                        process.wait()
                 print(
                     f"{size:>7} | {build:7.1f} | {direct['p50_ms']:>6} / {direct['p99_ms']:<6} | {cpu_ms:6.1f} | "
                     f"{via['p50_ms']:>6} / {via['p99_ms']:<6} | {load['rps']}",

@@ -9,6 +9,7 @@ import logging
 import random
 import re
 import shutil
+import threading
 import time
 import zlib
 from collections.abc import Sequence
@@ -125,22 +126,26 @@ class FaqCollection:
     def _search(self, text: str, beside: bool | None = None) -> tuple[dict[str, Hits], dict[str, np.ndarray]]:
         """Every engine's candidates for ``text``, and its vector by each dense engine.
 
-        An encoder that runs a query on several threads (e5) runs on this thread; when the machine has the
-        cores free, the other engines run meanwhile on a side thread (USE, BM25, StarSpace: ~5 ms at 1,000
-        entries that e5's ~9 ms hides). On a busy machine they run one after the other, as a second thread
-        per question would only queue behind the others. ``beside`` decides it instead of the machine's load.
+        An encoder that runs a query on several threads (e5) runs on this thread; when this is the only
+        question in the process and the machine has the cores free, the other engines run meanwhile on a
+        side thread (USE, BM25, StarSpace: ~5 ms at 1,000 entries that e5's ~9 ms hides). Otherwise they
+        run one after the other: a second thread per question would only queue behind the others.
+        ``beside`` decides it instead.
         """
         text, terms = read_question(self.engines.analyzer, self.clipped, text)
         query = Query(text=text, terms=terms)
         wide = [s for s in self.signals if isinstance(s, DenseSignal) and s.encoder_threads > 1]
         rest = [s for s in self.signals if s not in wide]
-        if wide and rest and (cores_free(2) if beside is None else beside):
-            side = _SIDE.submit(_run_signals, rest, text, query)
-            hits, vectors = _run_signals(wide, text, query)
-            side_hits, side_vectors = side.result()
-            hits, vectors = {**hits, **side_hits}, {**vectors, **side_vectors}
-        else:
-            hits, vectors = _run_signals(self.signals, text, query)
+        with _QUESTIONS as asked:
+            if beside is None:
+                beside = asked == 1 and cores_free(2)
+            if wide and rest and beside:
+                side = _SIDE.submit(_run_signals, rest, text, query)
+                hits, vectors = _run_signals(wide, text, query)
+                side_hits, side_vectors = side.result()
+                hits, vectors = {**hits, **side_hits}, {**vectors, **side_vectors}
+            else:
+                hits, vectors = _run_signals(self.signals, text, query)
         return {s.name: hits[s.name] for s in self.signals}, vectors
 
     def _split(self, question: str, hits: dict[str, Hits]) -> dict[str, Hits]:
@@ -250,6 +255,24 @@ class FaqCollection:
         return cls(name, version, entries, signals, fusion, engines, twins, off_topic, uploaded, clipped)
 
 
+class _InFlight:
+    """How many questions the process is answering now (entering counts one in and returns the count)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def __enter__(self) -> int:
+        with self._lock:
+            self._count += 1
+            return self._count
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._count -= 1
+
+
+_QUESTIONS = _InFlight()
 _SIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faq-side")  # the engines beside e5 (see _search)
 
 
