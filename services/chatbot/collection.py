@@ -137,8 +137,8 @@ class FaqCollection:
         wide = [s for s in self.signals if isinstance(s, DenseSignal) and s.encoder_threads > 1]
         rest = [s for s in self.signals if s not in wide]
         with _QUESTIONS as asked:
-            if beside is None:
-                beside = asked == 1 and cores_free(2)
+            if beside is None and wide and rest:
+                beside = asked == 1 and cores_free(max(s.encoder_threads for s in wide))
             if wide and rest and beside:
                 side = _SIDE.submit(_run_signals, rest, text, query)
                 hits, vectors = _run_signals(wide, text, query)
